@@ -1,0 +1,1 @@
+// CNINamespace: network namespaces (placeholder until the namespace module lands).

@@ -1,0 +1,2 @@
+// CNINetlink: links, addresses and routes through libnl (placeholder).
+internal import CNetlink

@@ -1,0 +1,75 @@
+// IPAddress: an IPv4 or IPv6 address as a number, so allocators can count and compare.
+import Glibc
+
+public enum IPFamily: Sendable, Hashable {
+    case v4, v6
+    public var bits: Int { self == .v4 ? 32 : 128 }
+    /// "4" or "6", as 0.3.x/0.4.0 results write `ips[].version`.
+    public var versionString: String { self == .v4 ? "4" : "6" }
+}
+
+/// An IP address. IPv4-mapped IPv6 text ("::ffff:1.2.3.4") parses as IPv4, as Go's net.ParseIP does.
+public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    case v4(UInt32)
+    case v6(UInt128)
+
+    public init?(_ text: String) {
+        if text.contains(":") {
+            var a = in6_addr()
+            guard inet_pton(AF_INET6, text, &a) == 1 else { return nil }
+            let value = withUnsafeBytes(of: &a) { raw in raw.reduce(UInt128(0)) { ($0 << 8) | UInt128($1) } }
+            if value >> 32 == 0xffff { self = .v4(UInt32(truncatingIfNeeded: value)) } else { self = .v6(value) }
+        } else {
+            var a = in_addr()
+            guard inet_pton(AF_INET, text, &a) == 1 else { return nil }
+            self = .v4(UInt32(bigEndian: a.s_addr))
+        }
+    }
+
+    public var family: IPFamily { if case .v4 = self { return .v4 }; return .v6 }
+
+    /// The address as an unsigned number in the family's width.
+    public var value: UInt128 {
+        switch self { case .v4(let v): return UInt128(v); case .v6(let v): return v }
+    }
+
+    public init(family: IPFamily, value: UInt128) {
+        self = family == .v4 ? .v4(UInt32(truncatingIfNeeded: value)) : .v6(value)
+    }
+
+    /// Network-order bytes: 4 for IPv4, 16 for IPv6.
+    public var bytes: [UInt8] {
+        switch self {
+        case .v4(let v): return (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * $0)) }
+        case .v6(let v): return (0..<16).map { UInt8(truncatingIfNeeded: v >> (120 - 8 * $0)) }
+        }
+    }
+
+    public var description: String {
+        var buf = [CChar](repeating: 0, count: 64)
+        var raw = bytes
+        let af = family == .v4 ? AF_INET : AF_INET6
+        _ = raw.withUnsafeMutableBytes { inet_ntop(af, $0.baseAddress, &buf, socklen_t(buf.count)) }
+        return String(cString: buf)
+    }
+
+    public static func < (a: IPAddress, b: IPAddress) -> Bool {
+        switch (a, b) {
+        case (.v4, .v6): return true
+        case (.v6, .v4): return false
+        default: return a.value < b.value
+        }
+    }
+
+    /// The next address, wrapping within the family.
+    public var next: IPAddress { IPAddress(family: family, value: value &+ 1 & IPAddress.mask(family)) }
+    /// The previous address, wrapping within the family.
+    public var previous: IPAddress { IPAddress(family: family, value: value &- 1 & IPAddress.mask(family)) }
+
+    /// All-ones in the family's width.
+    static func mask(_ family: IPFamily) -> UInt128 { family == .v4 ? UInt128(UInt32.max) : UInt128.max }
+
+    public var isLoopback: Bool {
+        switch self { case .v4(let v): return v >> 24 == 127; case .v6(let v): return v == 1 }
+    }
+}

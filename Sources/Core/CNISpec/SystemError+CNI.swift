@@ -1,0 +1,4 @@
+// SystemError+CNI: lets system errors flow into CNI errors.
+import CNISystem
+
+extension SystemError: SystemErrorDescribing {}

@@ -1,0 +1,106 @@
+// FileSystem: the small set of path operations the plugins need, without Foundation.
+import Glibc
+
+public enum FileSystem {
+    /// Reads a whole file; `nil` when it does not exist.
+    public static func read(_ path: String) throws(SystemError) -> [UInt8]? {
+        do {
+            return try FileDescriptor(open: path, flags: O_RDONLY).readAll()
+        } catch where error.errno == ENOENT {
+            return nil
+        }
+    }
+
+    /// Reads a whole file as UTF-8 text; `nil` when it does not exist.
+    public static func readText(_ path: String) throws(SystemError) -> String? {
+        try read(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Creates a file that must not exist yet (O_EXCL); returns false when it already exists.
+    public static func createExclusive(_ path: String, contents: [UInt8], mode: UInt32 = 0o600) throws(SystemError) -> Bool {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor(open: path, flags: O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+        } catch where error.errno == EEXIST {
+            return false
+        }
+        do {
+            try fd.writeAll(contents)
+        } catch {
+            unlink(path)
+            throw error
+        }
+        return true
+    }
+
+    /// Writes a file atomically: a temporary file in the same directory, then rename(2).
+    public static func writeAtomically(_ path: String, contents: [UInt8], mode: UInt32 = 0o600) throws(SystemError) {
+        let tmp = path + ".tmp.\(getpid())"
+        do {
+            let fd = try FileDescriptor(open: tmp, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+            try fd.writeAll(contents)
+            try syscall("rename \(tmp) to \(path)") { Glibc.rename(tmp, path) }
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+    }
+
+    /// Writes a file in place (O_TRUNC), e.g. a sysctl under /proc/sys.
+    public static func write(_ path: String, contents: [UInt8], mode: UInt32 = 0o600) throws(SystemError) {
+        try FileDescriptor(open: path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode).writeAll(contents)
+    }
+
+    /// Removes a file; returns false when it did not exist.
+    @discardableResult
+    public static func remove(_ path: String) throws(SystemError) -> Bool {
+        if unlink(path) == 0 { return true }
+        let e = SystemError.current
+        if e == ENOENT { return false }
+        throw SystemError("remove \(path)", errno: e)
+    }
+
+    /// Creates a directory and its missing parents with the given mode.
+    public static func makeDirectories(_ path: String, mode: UInt32 = 0o700) throws(SystemError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, mode) != 0 {
+                let e = SystemError.current
+                if e != EEXIST { throw SystemError("mkdir \(prefix)", errno: e) }
+            }
+        }
+    }
+
+    /// Names in a directory, without "." and "..".
+    public static func list(_ path: String) throws(SystemError) -> [String] {
+        guard let dir = opendir(path) else { throw SystemError("opendir \(path)", errno: SystemError.current) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Whether a path exists (any file type).
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// Whether a path is a directory.
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Whether a path is a regular file that we may execute.
+    public static func isExecutable(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
+    }
+}
