@@ -1,0 +1,92 @@
+// MasqueradeRules: renders the reference-compatible ipMasq rules as iptables-restore batches.
+import CNISpec
+
+/// The masquerade of one attachment: a `CNI-<hash>` chain in `nat` that accepts traffic to the
+/// container's own subnet and masquerades the rest (multicast excepted), jumped to from POSTROUTING
+/// for each container address. Same names, shapes and comments as the reference's ipMasq.
+public struct MasqueradeRules: Sendable {
+    public let owner: RuleOwner
+    /// Container addresses with their prefix, e.g. 10.22.0.5/16.
+    public let addresses: [IPNetwork]
+
+    public init(owner: RuleOwner, addresses: [IPNetwork]) {
+        self.owner = owner; self.addresses = addresses
+    }
+
+    public var chain: String { owner.chainName() }
+
+    private func comment() -> String { "-m comment --comment \(iptablesQuoted(owner.comment))" }
+
+    private static func multicast(_ family: IPFamily) -> String { family == .v4 ? "224.0.0.0/4" : "ff00::/8" }
+
+    /// The batch that sets up this attachment's rules for one family, given the current `nat` table.
+    /// Declaring the chain flushes it, so repeating an ADD does not duplicate its rules; POSTROUTING
+    /// jumps that already exist are not added again. Returns nil when the family has no address.
+    public func setupBatch(family: IPFamily, current: IptablesTable) -> String? {
+        let own = addresses.filter { $0.family == family }
+        guard !own.isEmpty else { return nil }
+        var lines = ["*nat", ":\(chain) - [0:0]"]
+        var seen: Set<String> = []
+        for a in own where seen.insert(a.masked.description).inserted {
+            lines.append("-A \(chain) -d \(a.masked) \(comment()) -j ACCEPT")
+        }
+        lines.append("-A \(chain) ! -d \(Self.multicast(family)) \(comment()) -j MASQUERADE")
+        let existing = Set(current.rules(in: "POSTROUTING", jumpingTo: chain).compactMap(Self.source))
+        for a in own where !existing.contains(a.address) {
+            let host = IPNetwork(address: a.address, prefixLength: family.bits)
+            lines.append("-A POSTROUTING -s \(host) \(comment()) -j \(chain)")
+        }
+        lines.append("COMMIT")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The batch that removes this attachment's chain and every POSTROUTING jump to it (ours or the
+    /// reference's, in any form), given the current `nat` table. Nil when nothing is there.
+    public func teardownBatch(current: IptablesTable) -> String? {
+        let jumps = current.rules(in: "POSTROUTING", jumpingTo: chain)
+        let hasChain = current.hasChain(chain)
+        guard hasChain || !jumps.isEmpty else { return nil }
+        var lines = ["*nat"]
+        lines += jumps.map { "-D POSTROUTING \($0)" }
+        if hasChain { lines += ["-F \(chain)", "-X \(chain)"] }
+        lines.append("COMMIT")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// What CHECK expects: the chain with its ACCEPT and MASQUERADE rules, and a jump per address.
+    /// Returns a description of each missing piece.
+    public func missing(family: IPFamily, current: IptablesTable) -> [String] {
+        let own = addresses.filter { $0.family == family }
+        guard !own.isEmpty else { return [] }
+        guard current.hasChain(chain) else { return ["chain \(chain)"] }
+        var problems: [String] = []
+        let rules = current.rules(in: chain)
+        for a in own where !rules.contains(where: { $0.contains("-d \(a.masked) ") && $0.hasSuffix("-j ACCEPT") }) {
+            problems.append("ACCEPT rule for \(a.masked) in \(chain)")
+        }
+        if !rules.contains(where: { $0.hasSuffix("-j MASQUERADE") }) { problems.append("MASQUERADE rule in \(chain)") }
+        let sources = Set(current.rules(in: "POSTROUTING", jumpingTo: chain).compactMap(Self.source))
+        for a in own where !sources.contains(a.address) {
+            problems.append("POSTROUTING jump from \(a.address) to \(chain)")
+        }
+        return problems
+    }
+
+    /// The address after `-s` in a rule, prefix dropped.
+    static func source(_ rule: String) -> IPAddress? {
+        let words = rule.split(separator: " ")
+        guard let i = words.firstIndex(of: "-s"), i + 1 < words.count else { return nil }
+        let text = words[i + 1].split(separator: "/").first.map(String.init) ?? ""
+        return IPAddress(text)
+    }
+}
+
+/// Double-quotes a value for iptables-restore, escaping `"` and `\`, as iptables-save prints comments.
+func iptablesQuoted(_ s: String) -> String {
+    var out = "\""
+    for c in s {
+        if c == "\"" || c == "\\" { out.append("\\") }
+        out.append(c)
+    }
+    return out + "\""
+}
