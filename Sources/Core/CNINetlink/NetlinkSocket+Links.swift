@@ -1,0 +1,104 @@
+// NetlinkSocket+Links: looking up, listing, changing and deleting links.
+import CNISpec
+internal import CNetlink
+
+extension NetlinkSocket {
+    /// `ip link show dev NAME`
+    public func link(named name: String) throws(CNIError) -> Link? {
+        try fetchLink(index: 0, name: name, "looking up link \(name)")
+    }
+
+    /// `ip link show` filtered to one index
+    public func link(index: Int) throws(CNIError) -> Link? {
+        try fetchLink(index: Int32(index), name: nil, "looking up link #\(index)")
+    }
+
+    /// `ip link show`
+    public func links() throws(CNIError) -> [Link] {
+        var out: [Link] = []
+        try dump("listing links in \(namespaceName)", { rtnl_link_alloc_cache(sock, AF_UNSPEC, $0) }) { object in
+            out.append(Self.link(from: object))
+        }
+        return out
+    }
+
+    /// `ip link set dev NAME up` / `down`
+    public func setLink(_ link: Link, up: Bool) throws(CNIError) {
+        try change(link, "setting \(link.name) \(up ? "up" : "down")") { changes in
+            if up { rtnl_link_set_flags(changes, UInt32(IFF_UP.rawValue)) } else { rtnl_link_unset_flags(changes, UInt32(IFF_UP.rawValue)) }
+        }
+    }
+
+    /// `ip link set dev NAME mtu MTU`
+    public func setMTU(_ mtu: Int, of link: Link) throws(CNIError) {
+        try change(link, "setting MTU \(mtu) on \(link.name)") { rtnl_link_set_mtu($0, UInt32(mtu)) }
+    }
+
+    /// `ip link set dev NAME address MAC`
+    public func setMAC(_ mac: MACAddress, of link: Link) throws(CNIError) {
+        let addr = try NLAddress.make(mac)
+        defer { nl_addr_put(addr) }
+        try change(link, "setting MAC \(mac) on \(link.name)") { rtnl_link_set_addr($0, addr) }
+    }
+
+    /// `ip link set dev NAME master BRIDGE`, or `ip link set dev NAME nomaster` for nil
+    public func setMaster(_ master: Link?, of link: Link) throws(CNIError) {
+        let what = master.map { "attaching \(link.name) to \($0.name)" } ?? "detaching \(link.name) from its master"
+        try change(link, what) { rtnl_link_set_master($0, Int32(master?.index ?? 0)) }
+    }
+
+    /// `ip link del dev NAME`; false when it was already gone
+    @discardableResult
+    public func deleteLink(_ link: Link) throws(CNIError) -> Bool {
+        guard let target = rtnl_link_alloc() else { throw CNIError(.systemFailure, "deleting \(link.name): out of memory") }
+        defer { rtnl_link_put(target) }
+        rtnl_link_set_ifindex(target, Int32(link.index))
+        do {
+            try Netlink.check(rtnl_link_delete(sock, target), "deleting link \(link.name)")
+        } catch {
+            if error.isNotFound { return false }
+            throw error.cniError
+        }
+        return true
+    }
+
+    // MARK: - Helpers
+
+    private func fetchLink(index: Int32, name: String?, _ what: @autoclosure () -> String) throws(CNIError) -> Link? {
+        var object: OpaquePointer? = nil
+        do {
+            try Netlink.check(rtnl_link_get_kernel(sock, index, name, &object), what())
+        } catch {
+            if error.isNotFound { return nil }
+            throw error.cniError
+        }
+        guard let object else { return nil }
+        defer { rtnl_link_put(object) }
+        return Self.link(from: object)
+    }
+
+    /// Sends RTM_NEWLINK for an existing link with the attributes `configure` sets on a change object.
+    private func change(_ link: Link, _ what: @autoclosure () -> String,
+                        _ configure: (OpaquePointer) -> Void) throws(CNIError) {
+        guard let original = rtnl_link_alloc(), let changes = rtnl_link_alloc() else {
+            throw CNIError(.systemFailure, "\(what()): out of memory")
+        }
+        defer { rtnl_link_put(original); rtnl_link_put(changes) }
+        rtnl_link_set_ifindex(original, Int32(link.index))
+        configure(changes)
+        try Netlink.require(rtnl_link_change(sock, original, changes, 0), what())
+    }
+
+    static func link(from object: OpaquePointer) -> Link {
+        let flags = rtnl_link_get_flags(object)
+        let master = Int(rtnl_link_get_master(object))
+        return Link(index: Int(rtnl_link_get_ifindex(object)),
+                    name: rtnl_link_get_name(object).map { String(cString: $0) } ?? "",
+                    mac: NLAddress.mac(rtnl_link_get_addr(object)),
+                    mtu: Int(rtnl_link_get_mtu(object)),
+                    isUp: flags & UInt32(IFF_UP.rawValue) != 0,
+                    hasCarrier: flags & UInt32(IFF_LOWER_UP.rawValue) != 0,
+                    kind: rtnl_link_get_type(object).map { String(cString: $0) },
+                    masterIndex: master > 0 ? master : nil)
+    }
+}
