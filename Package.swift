@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "CNISystem", dependencies: ["CCNIShims"], path: "Sources/Core/CNISystem"),
         .target(name: "CNISpec", dependencies: ["CNIJSON", "CNISystem"], path: "Sources/Core/CNISpec"),
         .target(name: "CNINamespace", dependencies: ["CNISpec", "CNISystem", "CCNIShims"],
-                path: "Sources/Core/CNINamespace"),
+                path: "Sources/Core/CNINamespace", exclude: ["README.md"]),
         .target(name: "CNINetlink", dependencies: ["CNetlink", "CNISpec", "CNISystem", "CNINamespace"],
                 path: "Sources/Core/CNINetlink"),
         .target(name: "CNIFirewall", dependencies: ["CNISpec", "CNISystem"], path: "Sources/Core/CNIFirewall"),
@@ -35,7 +35,7 @@ let package = Package(
                 path: "Sources/Plugins/ipam/HostLocal"),
         .target(name: "LoopbackPlugin",
                 dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNINamespace", "CNINetlink"],
-                path: "Sources/Plugins/main/Loopback"),
+                path: "Sources/Plugins/main/Loopback", exclude: ["README.md"]),
 
         // Executables, named exactly as their CNI type.
         .executableTarget(name: "host-local", dependencies: ["HostLocalPlugin"],
@@ -44,7 +44,7 @@ let package = Package(
                           path: "Sources/Executables/loopback"),
 
         // Test support and tests.
-        .target(name: "CNITesting", dependencies: ["CNISpec", "CNIJSON", "CNISystem", "CNINamespace"],
+        .target(name: "CNITesting", dependencies: ["CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink"],
                 path: "Sources/Testing/CNITesting"),
         .testTarget(name: "CNICoreTests",
                     dependencies: ["CNIJSON", "CNISpec", "CNISystem", "CNIPlugin", "CNITesting"],
@@ -55,7 +55,7 @@ let package = Package(
                     dependencies: ["CNIIPAM", "HostLocalPlugin", "CNISpec", "CNIJSON", "CNITesting", "CNIPlugin"],
                     path: "Tests/CNIIPAMTests"),
         .testTarget(name: "CNINetlinkTests",
-                    dependencies: ["CNINetlink", "CNINamespace", "LoopbackPlugin", "CNISpec", "CNITesting", "CNIPlugin"],
+                    dependencies: ["CNINetlink", "CNINamespace", "LoopbackPlugin", "CNISpec", "CNITesting", "CNIPlugin", "CNIJSON", "CNISystem"],
                     path: "Tests/CNINetlinkTests"),
     ],
     swiftLanguageModes: [.v6]

@@ -14,6 +14,8 @@ public struct LoopbackDevice {
         public var ipv4: IPNetwork?
         public var ipv6: IPNetwork?
 
+        public init(ipv4: IPNetwork?, ipv6: IPNetwork?) { self.ipv4 = ipv4; self.ipv6 = ipv6 }
+
         /// `interfaces=[lo]`, `ips=[first IPv4, first IPv6]`, both pointing at interface 0.
         public func result(sandbox: String) -> CNIResult {
             let lo = Interface(name: LoopbackDevice.name, mac: "00:00:00:00:00:00", sandbox: sandbox)

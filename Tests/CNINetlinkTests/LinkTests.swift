@@ -1,0 +1,84 @@
+// LinkTests: links through a libnl socket opened inside test namespaces: up/down, veth, bridge, changes.
+import CNINamespace
+import CNINetlink
+import CNISpec
+import CNITesting
+import Testing
+
+@Suite(.serialized, .enabled(if: TestNamespace.isRoot, "needs root to create network namespaces"))
+struct LinkTests {
+    @Test func loopbackUpAndDown() throws {
+        let test = try TestNamespace()
+        let nl = try NetlinkSocket(in: test.namespace)
+        let lo = try #require(try nl.link(named: "lo"))
+        #expect(lo.index == 1 && !lo.isUp && lo.mtu == 65536)
+        try nl.setUp(lo)
+        #expect(try nl.link(index: lo.index)?.isUp == true)
+        try nl.setDown(lo)
+        #expect(try nl.link(named: "lo")?.isUp == false)
+        #expect(try nl.link(named: "nosuchlink") == nil)
+        #expect(try nl.link(index: 9999) == nil)
+        #expect(try nl.links().map(\.name) == ["lo"])
+    }
+
+    @Test func vethPeerIsCreatedDirectlyInTheOtherNamespace() throws {
+        let host = try TestNamespace(), container = try TestNamespace()
+        try host.addUnreachableDefaultRoutes()
+        let hostNL = try NetlinkSocket(in: host.namespace)
+        let containerNL = try NetlinkSocket(in: container.namespace)
+        let mac = try #require(MACAddress("02:42:ac:11:00:02"))
+        let eth0 = try containerNL.createVeth(VethOptions(name: "eth0", peerName: "veth1a2b3c4d",
+                                                          peerNamespace: host.namespace, mtu: 1400, mac: mac))
+        #expect(eth0.kind == "veth" && eth0.mtu == 1400 && eth0.mac == mac)
+        let peer = try #require(try hostNL.link(named: "veth1a2b3c4d"))
+        #expect(peer.kind == "veth" && peer.mtu == 1400)
+        #expect(try containerNL.link(named: "veth1a2b3c4d") == nil)
+        #expect(try hostNL.link(named: "eth0") == nil)
+
+        let again = #expect(throws: CNIError.self) {
+            try containerNL.createVeth(VethOptions(name: "eth0", peerName: "veth00000000", peerNamespace: host.namespace))
+        }
+        #expect(again?.code == .alreadyExists)
+        #expect(again?.msg.contains("eth0") == true)
+
+        try hostNL.setUp(peer); try containerNL.setUp(eth0)
+        #expect(try containerNL.link(named: "eth0")?.hasCarrier == true)
+        #expect(try containerNL.deleteLink(eth0))
+        #expect(try hostNL.link(named: "veth1a2b3c4d") == nil)   // deleting one end removes both
+        #expect(try containerNL.deleteLink(eth0) == false)
+    }
+
+    @Test func bridgeWithPortMTUAndMAC() throws {
+        let host = try TestNamespace(), container = try TestNamespace()
+        try host.addUnreachableDefaultRoutes()
+        let nl = try NetlinkSocket(in: host.namespace)
+        let bridge = try nl.createBridge(BridgeOptions(name: "cni-br0", mtu: 1450))
+        #expect(bridge.kind == "bridge")
+        let port = try NetlinkSocket(in: container.namespace)
+            .createVeth(VethOptions(name: "eth0", peerName: "vethport0", peerNamespace: host.namespace))
+        _ = port
+        let hostEnd = try #require(try nl.link(named: "vethport0"))
+        try nl.setMaster(bridge, of: hostEnd)
+        #expect(try nl.link(named: "vethport0")?.masterIndex == bridge.index)
+        try nl.setMTU(1300, of: hostEnd)
+        let mac = try #require(MACAddress("02:00:00:00:00:33"))
+        try nl.setMAC(mac, of: hostEnd)
+        let changed = try #require(try nl.link(named: "vethport0"))
+        #expect(changed.mtu == 1300 && changed.mac == mac)
+        try nl.setMaster(nil, of: hostEnd)
+        #expect(try nl.link(named: "vethport0")?.masterIndex == nil)
+        #expect(Set(try nl.links().compactMap(\.kind)) == ["bridge", "veth"])
+    }
+
+    @Test func macvlanIsCreatedInTheTargetNamespace() throws {
+        let host = try TestNamespace(), container = try TestNamespace()
+        try host.addUnreachableDefaultRoutes()
+        let nl = try NetlinkSocket(in: host.namespace)
+        let parent = try nl.createBridge(BridgeOptions(name: "parent0"))
+        try nl.createMacvlan(MacvlanOptions(name: "eth0", parentIndex: parent.index, mode: .bridge,
+                                            namespace: container.namespace, mtu: 1400))
+        let created = try #require(try NetlinkSocket(in: container.namespace).link(named: "eth0"))
+        #expect(created.kind == "macvlan" && created.mtu == 1400)
+        #expect(try nl.link(named: "eth0") == nil)
+    }
+}
