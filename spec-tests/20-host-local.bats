@@ -102,6 +102,19 @@ add_ok() {
     assert_equal "$(ls -A "$d" | sort | tr '\n' ' ')" "10.250.0.2 last_reserved_ip.0 lock " "state dir contents"
 }
 
+@test "legacy lease file holding only the container ID (older reference) is seen by CHECK and released by DEL" {
+    local conf; conf="$(hl_config 1.0.0 "$V4_RANGES")"
+    mkdir -p "$(net_dir)"
+    printf '%s' "$CID" >"$(net_dir)/10.250.0.9"
+    cni host-local CHECK "$conf"
+    assert_success
+    cni host-local ADD "$conf" CNI_CONTAINERID=other CNI_ARGS=IP=10.250.0.9
+    assert_cni_error_any
+    cni host-local DEL "$conf"
+    assert_success
+    [[ ! -e "$(net_dir)/10.250.0.9" ]] || fail "legacy lease not released"
+}
+
 @test "on-disk modes: reservation files 0600 (reference 1.1.1 writes 0644)" {
     add_ok "$(hl_config 1.0.0 "$V4_RANGES")"
     assert_equal "$(stat -c %a "$(net_dir)/10.250.0.2")" 600 "mode of the reservation file"

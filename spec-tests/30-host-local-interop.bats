@@ -72,16 +72,6 @@ ours() { local cmd=$1; shift; cni host-local "$cmd" "$CONF" "$@"; }
     assert_equal "$(lease_count)" 8 "leases"
 }
 
-@test "interop: reference-era legacy lease file holding only the container ID is released by our DEL" {
-    mkdir -p "$(net_dir)"
-    printf '%s' "$CID" >"$(net_dir)/10.250.0.9"
-    ours CHECK
-    assert_success
-    ours DEL
-    assert_success
-    [[ ! -e "$(net_dir)/10.250.0.9" ]] || fail "legacy lease not released"
-}
-
 @test "interop: the reference reads our state after 32 parallel ADDs of ours" {
     local i
     for i in $(seq 1 32); do ( ours ADD "CNI_CONTAINERID=p$i" >/dev/null ) & done
