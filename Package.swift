@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "host-local", targets: ["host-local"]),
         .executable(name: "loopback", targets: ["loopback"]),
+        .executable(name: "bridge", targets: ["bridge"]),
     ],
     targets: [
         // C bridges: only the matching Swift module imports each of these.
@@ -23,7 +24,7 @@ let package = Package(
         .target(name: "CNINamespace", dependencies: ["CNISpec", "CNISystem", "CCNIShims"],
                 path: "Sources/Core/CNINamespace", exclude: ["README.md"]),
         .target(name: "CNINetlink", dependencies: ["CNetlink", "CNISpec", "CNISystem", "CNINamespace"],
-                path: "Sources/Core/CNINetlink"),
+                path: "Sources/Core/CNINetlink", exclude: ["README.md"]),
         .target(name: "CNIFirewall", dependencies: ["CNISpec", "CNISystem"], path: "Sources/Core/CNIFirewall"),
         .target(name: "CNIPlugin", dependencies: ["CNIJSON", "CNISpec", "CNISystem"],
                 path: "Sources/Core/CNIPlugin"),
@@ -37,11 +38,18 @@ let package = Package(
                 dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNINamespace", "CNINetlink"],
                 path: "Sources/Plugins/main/Loopback", exclude: ["README.md"]),
 
+        .target(name: "BridgePlugin",
+                dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink",
+                               "CNIIPAM", "CNIFirewall"],
+                path: "Sources/Plugins/main/Bridge"),
+
         // Executables, named exactly as their CNI type.
         .executableTarget(name: "host-local", dependencies: ["HostLocalPlugin"],
                           path: "Sources/Executables/host-local"),
         .executableTarget(name: "loopback", dependencies: ["LoopbackPlugin"],
                           path: "Sources/Executables/loopback"),
+
+        .executableTarget(name: "bridge", dependencies: ["BridgePlugin"], path: "Sources/Executables/bridge"),
 
         // Test support and tests.
         .target(name: "CNITesting", dependencies: ["CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink"],

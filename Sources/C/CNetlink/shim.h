@@ -17,4 +17,6 @@
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_addr.h>
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
 #endif

@@ -1,0 +1,41 @@
+// BridgeDependencies: the side effects the bridge plugin uses, injectable so tests can use fakes.
+import CNIFirewall
+import CNIIPAM
+import CNINamespace
+import CNINetlink
+import CNISpec
+
+public struct BridgeDependencies {
+    /// Route netlink in the plugin's own (host) namespace.
+    public var host: () throws(CNIError) -> any BridgeNetlink
+    /// Route netlink inside a container namespace.
+    public var container: (NetworkNamespace) throws(CNIError) -> any RouteNetlink
+    public var hostSysctl: any NamespaceSysctl
+    public var containerSysctl: (NetworkNamespace) -> any NamespaceSysctl
+    public var ipam: any IPAMDelegate
+    public var masquerade: (MasqueradeBackendKind) -> any MasqueradeBackend
+    /// Where the per-bridge lock files live.
+    public var lockDirectory: String
+
+    public init(host: @escaping () throws(CNIError) -> any BridgeNetlink,
+                container: @escaping (NetworkNamespace) throws(CNIError) -> any RouteNetlink,
+                hostSysctl: any NamespaceSysctl, containerSysctl: @escaping (NetworkNamespace) -> any NamespaceSysctl,
+                ipam: any IPAMDelegate, masquerade: @escaping (MasqueradeBackendKind) -> any MasqueradeBackend,
+                lockDirectory: String) {
+        self.host = host; self.container = container; self.hostSysctl = hostSysctl
+        self.containerSysctl = containerSysctl; self.ipam = ipam; self.masquerade = masquerade
+        self.lockDirectory = lockDirectory
+    }
+
+    /// The real kernel, iptables/nft and the IPAM plugin found in CNI_PATH.
+    public static func live() -> BridgeDependencies {
+        BridgeDependencies(
+            host: { () throws(CNIError) in try NetlinkSocket() },
+            container: { (ns) throws(CNIError) in try NetlinkSocket(in: ns) },
+            hostSysctl: SysctlInNamespace(nil),
+            containerSysctl: { SysctlInNamespace($0) },
+            ipam: ExecIPAMDelegate(),
+            masquerade: { kind in kind == .nftables ? NftMasquerade() as any MasqueradeBackend : IptablesMasquerade() },
+            lockDirectory: "/run/swift-cni")
+    }
+}

@@ -1,0 +1,141 @@
+// BridgePlugin: the CNI `bridge` plugin's verbs, each a short list of named steps.
+import CNIFirewall
+import CNINamespace
+import CNINetlink
+import CNIPlugin
+import CNISpec
+
+/// A Linux bridge on the host, a veth pair per container, the gateway on the bridge, optional NAT.
+/// Config keys and behaviour: README.md beside this file.
+public struct BridgePlugin: Plugin {
+    let deps: BridgeDependencies
+
+    public init(dependencies: BridgeDependencies = .live()) { deps = dependencies }
+
+    public var about: String { "CNI bridge plugin (swift-cni)" }
+
+    public func add(_ request: Request) throws -> CNIResult {
+        let config = try BridgeConfig(request)
+        let netns = try NetworkNamespace.open(request.netns)
+        let hostNamespace = try NetworkNamespace.current()
+        let host = try deps.host()
+        let container = try deps.container(netns)
+        var undo = Rollback()
+        defer { undo.unwind() }
+
+        var ipam: CNIResult? = nil
+        if !config.isL2 {
+            ipam = try deps.ipam.add(request)
+            undo.add { try deps.ipam.del(request) }
+            guard !(ipam?.ips.isEmpty ?? true) else {
+                throw CNIError(.invalidNetworkConfig, "IPAM plugin \(config.ipamType ?? "") returned no IP addresses")
+            }
+        }
+        let hostBridge = HostBridge(netlink: host, sysctl: deps.hostSysctl, config: config, lockDirectory: deps.lockDirectory)
+        let bridge = try hostBridge.locked { () throws(CNIError) in try hostBridge.ensure() }
+
+        let veth = try VethPair.create(ifName: request.ifName, containerNetlink: container, hostNetlink: host,
+                                       hostNamespace: hostNamespace, mtu: config.mtu, mac: config.mac)
+        undo.add { try container.deleteLink(veth.container) }
+        try BridgePort(netlink: host, sysctl: deps.hostSysctl, config: config).attach(veth.host, to: bridge)
+
+        if config.macSpoofCheck, let mac = try container.link(named: request.ifName)?.mac {
+            let owner = owner(request)
+            try MacSpoofCheck(owner: owner).setup(hostVeth: veth.host.name, mac: mac)
+            undo.add { try MacSpoofCheck(owner: owner).teardown() }
+        }
+
+        var result = BridgeResult.assemble(config: config, ipam: ipam, bridge: bridge, hostVeth: veth.host,
+                                           container: veth.container, sandbox: request.netns)
+        try ContainerInterface(netlink: container, sysctl: deps.containerSysctl(netns), config: config)
+            .configure(request.ifName, with: result)
+
+        if config.isGateway {
+            let gateways = BridgeResult.gatewayAddresses(result)
+            try hostBridge.locked { () throws(CNIError) in try hostBridge.ensureGateways(gateways, on: bridge) }
+            try hostBridge.enableForwarding(Set(gateways.map(\.family)))
+        }
+        if config.ipMasq {
+            let owner = owner(request)
+            try deps.masquerade(config.ipMasqBackend).setup(owner, addresses: result.ips.map(\.address))
+            undo.add { try deps.masquerade(config.ipMasqBackend).teardown(owner) }
+        }
+        result = try BridgeResult.refreshMACs(result, host: host, container: container, ifName: request.ifName)
+        undo.commit()
+        return result
+    }
+
+    /// Best effort, in the reference's order: the container link (its host peer goes with it), IPAM,
+    /// anti-spoofing, masquerade. Masquerade is found by owner, so it goes even when the netns is gone.
+    public func del(_ request: Request) throws {
+        let config = try BridgeConfig(request)
+        var cleanup = CleanupErrors()
+        if !request.netns.isEmpty {
+            cleanup.attempt("deleting \(request.ifName)") { () throws(CNIError) in
+                guard let netns = try NetworkNamespace.openIfExists(request.netns) else { return }
+                let container = try deps.container(netns)
+                if let link = try container.link(named: request.ifName) { try container.deleteLink(link) }
+            }
+        }
+        if !config.isL2 { cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) } }
+        if config.macSpoofCheck {
+            cleanup.attempt("removing macspoofchk rules") { () throws(CNIError) in try MacSpoofCheck(owner: owner(request)).teardown() }
+        }
+        if config.ipMasq {
+            cleanup.attempt("removing \(config.ipMasqBackend.rawValue) masquerade") { () throws(CNIError) in
+                try deps.masquerade(config.ipMasqBackend).teardown(owner(request))
+            }
+            // The other backend too, best effort: the config may have switched since the ADD.
+            let other: MasqueradeBackendKind = config.ipMasqBackend == .iptables ? .nftables : .iptables
+            try? deps.masquerade(other).teardown(owner(request))
+        }
+        try cleanup.throwIfAny()
+    }
+
+    public func check(_ request: Request) throws {
+        let config = try BridgeConfig(request)
+        guard let prev = request.config.prevResult else {
+            throw CNIError(.invalidNetworkConfig, "CHECK needs prevResult: the result of the ADD")
+        }
+        if !config.isL2 { try deps.ipam.check(request) }
+        let netns = try NetworkNamespace.open(request.netns)
+        try BridgeCheck(host: try deps.host(), container: try deps.container(netns), config: config, request: request)
+            .verify(prev)
+        if config.ipMasq {
+            let ips = prev.ips.map(\.address)
+            let missing = try deps.masquerade(config.ipMasqBackend).missing(owner(request), addresses: ips)
+            if !missing.isEmpty {
+                throw CNIError(.checkFailed, "masquerade rules missing: \(missing.joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// Fails with 50 when the bridge name is taken by a link that is not a bridge; then asks IPAM.
+    public func status(_ request: Request) throws {
+        let config = try BridgeConfig(request)
+        if let link = try deps.host().link(named: config.bridge), link.kind != "bridge" {
+            throw CNIError(.pluginNotAvailable, "link \(config.bridge) exists but is not a bridge (kind \(link.kind ?? "none"))")
+        }
+        if !config.isL2 { try deps.ipam.status(request) }
+    }
+
+    /// IPAM first, then masquerade rules of attachments not in the valid list.
+    public func gc(_ request: Request) throws {
+        let config = try BridgeConfig(request)
+        var cleanup = CleanupErrors()
+        if !config.isL2 { cleanup.attempt("IPAM GC") { () throws(CNIError) in try deps.ipam.gc(request) } }
+        if config.ipMasq, let valid = request.config.validAttachments {
+            let owners = Set(valid.map { RuleOwner(network: request.config.name, containerID: $0.containerID, ifName: $0.ifName) })
+            for kind in [MasqueradeBackendKind.iptables, .nftables] {
+                cleanup.attempt("\(kind.rawValue) masquerade GC") { () throws(CNIError) in
+                    try deps.masquerade(kind).gc(network: request.config.name, valid: owners)
+                }
+            }
+        }
+        try cleanup.throwIfAny()
+    }
+
+    private func owner(_ request: Request) -> RuleOwner {
+        RuleOwner(network: request.config.name, containerID: request.containerID, ifName: request.ifName)
+    }
+}

@@ -1,0 +1,39 @@
+// BridgePort: the host end of a veth as a port of the bridge: master, flags, VLANs, up.
+import CNINamespace
+import CNINetlink
+import CNISpec
+
+struct BridgePort {
+    let netlink: any BridgeNetlink
+    let sysctl: any NamespaceSysctl
+    let config: BridgeConfig
+
+    /// Enslaves `port` to `bridge` and applies hairpin, isolation and VLANs, then sets it up.
+    func attach(_ port: Link, to bridge: Link) throws(CNIError) {
+        try netlink.setMaster(bridge, of: port)
+        if config.hairpinMode || config.portIsolation {
+            try netlink.setBridgePort(port, hairpin: config.hairpinMode ? true : nil,
+                                      isolated: config.portIsolation ? true : nil)
+        }
+        if config.usesVlans { try applyVlans(port) }
+        _ = try sysctl.set("net/ipv6/conf/\(port.name)/accept_ra", "0")
+        try netlink.setUp(port)
+    }
+
+    /// Removes the default VLAN 1 unless preserved; `vlan` as PVID untagged; trunk VIDs tagged
+    /// (with native VLAN 1 as PVID when there is a trunk but no `vlan`).
+    private func applyVlans(_ port: Link) throws(CNIError) {
+        if !config.preserveDefaultVlan {
+            do { try netlink.deleteBridgeVlans(1...1, from: port, onBridgeItself: false) }
+            catch { /* a port without VLAN 1 is fine */ }
+        }
+        if config.vlan != 0 {
+            try netlink.addBridgeVlans(config.vlan...config.vlan, to: port, pvid: true, untagged: true, onBridgeItself: false)
+        } else if !config.vlanTrunk.isEmpty {
+            try netlink.addBridgeVlans(1...1, to: port, pvid: true, untagged: true, onBridgeItself: false)
+        }
+        for range in config.vlanTrunk {
+            try netlink.addBridgeVlans(range, to: port, pvid: false, untagged: false, onBridgeItself: false)
+        }
+    }
+}
