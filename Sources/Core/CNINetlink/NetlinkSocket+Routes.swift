@@ -16,20 +16,20 @@ extension NetlinkSocket {
 
     /// `ip route add DST [via GW] [dev NAME] [metric N] [table T] [scope S] [mtu M] [advmss A]`
     public func addRoute(_ route: KernelRoute) throws(CNIError) {
-        let what = "adding route \(route)\(deviceText(route))"
-        let object = try makeRoute(route, forDelete: false, what)
+        let what = { "adding route \(route)\(self.deviceText(route))" }   // built only for an error
+        let object = try makeRoute(route, forDelete: false, what())
         defer { rtnl_route_put(object) }
-        try Netlink.require(rtnl_route_add(sock, object, NLM_F_EXCL), what)
+        try Netlink.require(rtnl_route_add(sock, object, NLM_F_EXCL), what())
     }
 
     /// `ip route del DST [via GW] [dev NAME] [metric N] [table T]`; false when it was not there
     @discardableResult
     public func deleteRoute(_ route: KernelRoute) throws(CNIError) -> Bool {
-        let what = "deleting route \(route)\(deviceText(route))"
-        let object = try makeRoute(route, forDelete: true, what)
+        let what = { "deleting route \(route)\(self.deviceText(route))" }
+        let object = try makeRoute(route, forDelete: true, what())
         defer { rtnl_route_put(object) }
         do {
-            try Netlink.check(rtnl_route_delete(sock, object, 0), what)
+            try Netlink.check(rtnl_route_delete(sock, object, 0), what())
         } catch {
             if error.isNotFound { return false }
             throw error.cniError
@@ -45,10 +45,11 @@ extension NetlinkSocket {
         return " dev \(name ?? "#\(index)")"
     }
 
-    private func makeRoute(_ route: KernelRoute, forDelete: Bool, _ what: String) throws(CNIError) -> OpaquePointer {
-        guard let object = rtnl_route_alloc() else { throw CNIError(.systemFailure, "\(what): out of memory") }
+    private func makeRoute(_ route: KernelRoute, forDelete: Bool,
+                           _ what: @autoclosure () -> String) throws(CNIError) -> OpaquePointer {
+        guard let object = rtnl_route_alloc() else { throw CNIError(.systemFailure, "\(what()): out of memory") }
         do throws(CNIError) {
-            try fill(object, route, forDelete: forDelete, what)
+            try fill(object, route, forDelete: forDelete, what())
         } catch {
             rtnl_route_put(object)
             throw error
@@ -56,11 +57,12 @@ extension NetlinkSocket {
         return object
     }
 
-    private func fill(_ object: OpaquePointer, _ route: KernelRoute, forDelete: Bool, _ what: String) throws(CNIError) {
+    private func fill(_ object: OpaquePointer, _ route: KernelRoute, forDelete: Bool,
+                      _ what: @autoclosure () -> String) throws(CNIError) {
         rtnl_route_set_family(object, UInt8(NLAddress.family(route.family)))
         let dst = try NLAddress.make(route.destination.network, prefixLength: route.destination.prefixLength)
         defer { nl_addr_put(dst) }
-        try Netlink.require(rtnl_route_set_dst(object, dst), what)
+        try Netlink.require(rtnl_route_set_dst(object, dst), what())
         rtnl_route_set_table(object, UInt32(route.table ?? KernelRoute.mainTable))
         rtnl_route_set_type(object, UInt8(RTN_UNICAST))
         // Added routes are "boot" routes as with `ip route add`; deletes match any protocol.
@@ -68,13 +70,13 @@ extension NetlinkSocket {
         if let scope = route.scope { rtnl_route_set_scope(object, UInt8(scope)) }
         if let priority = route.priority { rtnl_route_set_priority(object, UInt32(priority)) }
         if !forDelete {
-            if let mtu = route.mtu { try Netlink.require(rtnl_route_set_metric(object, Int32(RTAX_MTU), UInt32(mtu)), what) }
+            if let mtu = route.mtu { try Netlink.require(rtnl_route_set_metric(object, Int32(RTAX_MTU), UInt32(mtu)), what()) }
             if let advmss = route.advmss {
-                try Netlink.require(rtnl_route_set_metric(object, Int32(RTAX_ADVMSS), UInt32(advmss)), what)
+                try Netlink.require(rtnl_route_set_metric(object, Int32(RTAX_ADVMSS), UInt32(advmss)), what())
             }
         }
         if route.linkIndex == nil && route.gateway == nil { return }
-        guard let hop = rtnl_route_nh_alloc() else { throw CNIError(.systemFailure, "\(what): out of memory") }
+        guard let hop = rtnl_route_nh_alloc() else { throw CNIError(.systemFailure, "\(what()): out of memory") }
         if let index = route.linkIndex { rtnl_route_nh_set_ifindex(hop, Int32(index)) }
         if let gateway = route.gateway {
             let gw = try NLAddress.make(gateway)

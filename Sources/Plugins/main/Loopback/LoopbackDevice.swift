@@ -30,7 +30,7 @@ public struct LoopbackDevice {
         try netlink.setUp(lo)
         let addresses = try netlink.addresses(of: lo).map(\.address)
         if let stray = addresses.first(where: { !$0.address.isLoopback }) {
-            throw CNIError(.invalidEnvironment, "loopback interface found with non-loopback address \(stray)")
+            throw CNIError(.systemFailure, "loopback interface found with non-loopback address \(stray)")
         }
         return Addresses(ipv4: addresses.first { $0.family == .v4 }, ipv6: addresses.first { $0.family == .v6 })
     }
