@@ -7,7 +7,7 @@ import HostLocalPlugin
 import Testing
 
 /// One network's worth of host-local state in a temporary data directory.
-final class HostLocalHarness {
+final class HostLocalHarness: Sendable {
     let scratch: ScratchDirectory
     let network: String
     var dataDir: String { "\(scratch.path)/data" }

@@ -4,7 +4,7 @@ import Glibc
 import Testing
 
 /// A fresh directory under /tmp; `deinit` deletes it recursively.
-final class ScratchDirectory {
+final class ScratchDirectory: Sendable {
     let path: String
 
     init() throws {
