@@ -116,7 +116,7 @@ private func allocate(_ sets: [RangeSet], _ store: MemoryAddressStore, _ id: Str
         #expect { try allocate([set], store, "c1", requested: [requested]) } throws: {
             ($0 as? CNIError)?.msg.contains(why) == true
         }
-        #expect(store.entries.isEmpty)
+        #expect(store.entries.isEmpty && store.lockCount == 0)
     }
 
     @Test func aTakenRequestedAddressFailsAndReleasesEarlierSets() throws {

@@ -30,11 +30,11 @@ import Testing
         "IP=10.1.2.1",
         "IP=10.1.2.5,fd00::1",
     ])
-    func unfulfilledRequestsFailTheAddAndReserveNothing(cniArgs: String) throws {
+    func unfulfillableRequestsFailTheAddBeforeTouchingTheDisk(cniArgs: String) throws {
         let h = try HostLocalHarness()
         let out = h.run("ADD", h.config(ipam: dual), env: ["CNI_ARGS": cniArgs])
         #expect(out.exitCode != 0)
-        #expect(h.leaseFiles().isEmpty)
+        #expect(!FileSystem.exists(h.dataDir))
     }
 
     @Test func aRequestedAddressHeldByAnotherContainerFailsAndReleasesTheOtherSet() throws {

@@ -38,6 +38,12 @@ public struct AddressAllocator {
         }
     }
 
+    /// Checks, without touching the store, that every requested address can be placed in a set and
+    /// is not a gateway, network or broadcast address; call it before creating any state.
+    public func validate(requested: [IPAddress]) throws(CNIError) {
+        _ = try assign(requested)
+    }
+
     /// Which requested address each set takes. Duplicates in the request count once.
     func assign(_ requested: [IPAddress]) throws(CNIError) -> [IPAddress?] {
         var assignment = [IPAddress?](repeating: nil, count: rangeSets.count)
@@ -45,6 +51,9 @@ public struct AddressAllocator {
         var seen: Set<IPAddress> = []
         for ip in requested where seen.insert(ip).inserted {
             if let index = rangeSets.indices.first(where: { assignment[$0] == nil && rangeSets[$0].contains(ip) }) {
+                if let why = rangeSets[index].range(containing: ip)?.refusal(ip) {
+                    throw CNIError(.invalidNetworkConfig, "requested IP address \(ip) \(why) and cannot be allocated")
+                }
                 assignment[index] = ip
             } else if let index = rangeSets.firstIndex(where: { $0.contains(ip) }) {
                 unfulfilled.append("\(ip) (range set \(index) already takes \(assignment[index]!))")

@@ -11,11 +11,6 @@ public struct Reservation: Hashable, Sendable {
     public init(ip: IPAddress, containerID: String, ifName: String?) {
         self.ip = ip; self.containerID = containerID; self.ifName = ifName
     }
-
-    /// Whether this entry belongs to the attachment; a legacy entry matches on the container ID alone.
-    public func belongs(to containerID: String, _ ifName: String) -> Bool {
-        self.containerID == containerID && (self.ifName == nil || self.ifName == ifName)
-    }
 }
 
 /// The reservations of one network. Every call except `withLock` expects the caller to hold the lock.

@@ -17,9 +17,10 @@ public struct HostLocalPlugin: Plugin {
     public func add(_ request: Request) throws -> CNIResult {
         let config = try HostLocalConfig(request)
         let store = try DiskAddressStore(dataDir: config.dataDir, network: request.config.name)
+        let allocator = AddressAllocator(rangeSets: config.rangeSets, store: store)
+        try allocator.validate(requested: config.requested)
         try store.create()
-        let ips = try AddressAllocator(rangeSets: config.rangeSets, store: store)
-            .allocate(containerID: request.containerID, ifName: request.ifName, requested: config.requested)
+        let ips = try allocator.allocate(containerID: request.containerID, ifName: request.ifName, requested: config.requested)
         return CNIResult(ips: ips, routes: config.routes, dns: config.dns)
     }
 
