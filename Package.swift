@@ -33,7 +33,7 @@ let package = Package(
 
         // Plugin logic.
         .target(name: "HostLocalPlugin", dependencies: ["CNIIPAM", "CNIPlugin", "CNISpec", "CNIJSON", "CNISystem"],
-                path: "Sources/Plugins/ipam/HostLocal"),
+                path: "Sources/Plugins/ipam/HostLocal", exclude: ["README.md"]),
         .target(name: "LoopbackPlugin",
                 dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNINamespace", "CNINetlink"],
                 path: "Sources/Plugins/main/Loopback", exclude: ["README.md"]),
