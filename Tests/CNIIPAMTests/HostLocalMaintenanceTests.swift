@@ -67,6 +67,13 @@ import Testing
         #expect(h.run("STATUS", cfg).exitCode == 0)
     }
 
+    @Test func statusWithoutRangesChecksOnlyTheDataDir() throws {
+        let h = try HostLocalHarness()
+        let cfg = h.config(ipam: #""routes":[]"#)
+        #expect(h.run("STATUS", cfg).exitCode == 0)
+        #expect(HostLocalHarness.errorCode(h.run("STATUS", h.config(ipam: #""ranges":[[{"subnet":"10.1.2.3/24"}]]"#))) == 7)
+    }
+
     @Test func statusIs50WhenTheDataDirCannotBeCreated() throws {
         let h = try HostLocalHarness()
         try FileSystem.write(h.dataDir, contents: [])          // a file where the directory should be

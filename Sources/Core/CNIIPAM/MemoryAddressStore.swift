@@ -2,7 +2,7 @@
 import CNISpec
 
 /// Keeps reservations in a dictionary. Faults are injected by naming the operation that should fail.
-public final class MemoryAddressStore: AddressStore, @unchecked Sendable {
+public final class MemoryAddressStore: AddressStore {
     public private(set) var entries: [IPAddress: Reservation] = [:]
     public private(set) var last: [Int: IPAddress] = [:]
     /// How many times the lock was taken, and whether it is held now.

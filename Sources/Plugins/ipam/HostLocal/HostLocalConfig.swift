@@ -34,6 +34,14 @@ struct HostLocalConfig {
         return dir.isEmpty ? DiskAddressStore.defaultDataDir : dir
     }
 
+    /// The range sets, or none when the config names none at all (STATUS may come without the
+    /// runtime's `ipRanges`); ranges that are given must still be valid.
+    static func rangeSetsIfAny(_ config: NetworkConfig) throws(CNIError) -> [RangeSet] {
+        let ipam = try ipam(config)
+        if ipam["ranges"] == nil && ipam["subnet"] == nil && config.runtimeConfig["ipRanges"] == nil { return [] }
+        return try RangeConfiguration.rangeSets(ipam: ipam, runtimeConfig: config.runtimeConfig)
+    }
+
     private static func ipam(_ config: NetworkConfig) throws(CNIError) -> JSONObject {
         guard let ipam = config.ipam else {
             throw CNIError(.invalidNetworkConfig, "IPAM config missing 'ipam' key")

@@ -49,17 +49,18 @@ public struct HostLocalPlugin: Plugin {
         }
     }
 
-    /// Code 50 when the data directory cannot be created or written, or when a range set has no free address.
+    /// Code 50 when the data directory cannot be created or written, or when a range set has no free
+    /// address. Needs no CNI_ARGS and tolerates a config whose ranges come only from `ipRanges`.
     public func status(_ request: Request) throws {
-        let config = try HostLocalConfig(request)
-        let store = try DiskAddressStore(dataDir: config.dataDir, network: request.config.name)
+        let rangeSets = try HostLocalConfig.rangeSetsIfAny(request.config)
+        let store = try DiskAddressStore(dataDir: try HostLocalConfig.dataDir(request.config), network: request.config.name)
         do throws(CNIError) {
             try store.create()
             try store.withLock { () throws(CNIError) in try probeWrite(store.directory) }
         } catch {
             throw CNIError(.pluginNotAvailable, "host-local data directory \(store.directory) is not usable: \(error.msg)")
         }
-        for usage in try store.usage(of: config.rangeSets) where usage.isExhausted {
+        for usage in try store.usage(of: rangeSets) where usage.isExhausted {
             throw CNIError(.pluginNotAvailable, "no IP addresses available in range set: \(usage.rangeSet)",
                            details: "range set \(usage.index): \(usage.used) of \(usage.capacity) addresses in use")
         }
