@@ -4,7 +4,9 @@ import Testing
 
 @Suite struct AddressTests {
     @Test(arguments: [("10.1.2.3", "10.1.2.3"), ("::1", "::1"), ("2001:DB8::0:1", "2001:db8::1"),
-                      ("::ffff:10.0.0.1", "10.0.0.1"), ("fe80::1:2", "fe80::1:2")])
+                      ("::ffff:10.0.0.1", "10.0.0.1"), ("fe80::1:2", "fe80::1:2"), ("::1:2", "::1:2"),
+                      ("1:0:0:2:0:0:0:3", "1:0:0:2::3"), ("1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"), ("::", "::"),
+                      ("2001:db8::", "2001:db8::"), ("1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0")])
     func parsesAndPrintsAddresses(_ text: String, _ printed: String) throws {
         let ip = try #require(IPAddress(text))
         #expect(ip.description == printed)

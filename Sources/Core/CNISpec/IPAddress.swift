@@ -45,12 +45,27 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Dotted quad for IPv4; RFC 5952 for IPv6 (lowercase, longest run of two or more zero groups as
+    /// "::", never dotted), which is how the reference prints addresses and names host-local files.
     public var description: String {
-        var buf = [CChar](repeating: 0, count: 64)
-        var raw = bytes
-        let af = family == .v4 ? AF_INET : AF_INET6
-        _ = raw.withUnsafeMutableBytes { inet_ntop(af, $0.baseAddress, &buf, socklen_t(buf.count)) }
-        return String(cString: buf)
+        switch self {
+        case .v4(let v):
+            return (0..<4).map { String(UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32($0)))) }.joined(separator: ".")
+        case .v6(let v):
+            let groups = (0..<8).map { UInt16(truncatingIfNeeded: v >> (112 - 16 * UInt128($0))) }
+            var best = (start: -1, length: 0), run = (start: -1, length: 0)
+            for (i, g) in groups.enumerated() {
+                if g == 0 {
+                    run = run.start < 0 ? (i, 1) : (run.start, run.length + 1)
+                    if run.length > best.length { best = run }
+                } else { run = (-1, 0) }
+            }
+            let hex = groups.map { String($0, radix: 16) }
+            guard best.length >= 2 else { return hex.joined(separator: ":") }
+            let head = hex[..<best.start].joined(separator: ":")
+            let tail = hex[(best.start + best.length)...].joined(separator: ":")
+            return head + "::" + tail
+        }
     }
 
     public static func < (a: IPAddress, b: IPAddress) -> Bool {

@@ -27,11 +27,24 @@ public enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         if captureStderr { posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2) }
 
+        // The child starts with no blocked signals and SIGPIPE at its default, whatever the caller's
+        // thread had: a tool that never sees SIGCHLD or SIGPIPE can hang or misbehave.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t(), defaults = sigset_t()
+        sigemptyset(&emptyMask)
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
         let argv = [path] + arguments
         let envp = environment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let rc = withCStrings(argv) { cArgv in
-            withCStrings(envp) { cEnv in posix_spawn(&pid, path, &actions, nil, cArgv, cEnv) }
+            withCStrings(envp) { cEnv in posix_spawn(&pid, path, &actions, &attributes, cArgv, cEnv) }
         }
         close(inPipe[0]); close(outPipe[1])
         if captureStderr { close(errPipe[1]) }
