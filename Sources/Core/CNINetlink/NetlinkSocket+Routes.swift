@@ -19,7 +19,9 @@ extension NetlinkSocket {
         let what = { "adding route \(route)\(self.deviceText(route))" }   // built only for an error
         let object = try makeRoute(route, forDelete: false, what())
         defer { rtnl_route_put(object) }
-        try Netlink.require(rtnl_route_add(sock, object, NLM_F_EXCL), what())
+        // NLM_F_APPEND, as the reference's RouteAddEcmp: a second interface's default route is added beside
+        // the first (IPv6 merges them into one multipath route) instead of failing with "exists".
+        try Netlink.require(rtnl_route_add(sock, object, NLM_F_APPEND), what())
     }
 
     /// `ip route del DST [via GW] [dev NAME] [metric N] [table T]`; false when it was not there
