@@ -52,7 +52,14 @@ public struct BridgePlugin: Plugin {
 
         if config.isGateway {
             let gateways = BridgeResult.gatewayAddresses(result)
-            try hostBridge.locked { () throws(CNIError) in try hostBridge.ensureGateways(gateways, on: bridge) }
+            let gatewayLink = try hostBridge.locked { () throws(CNIError) -> Link in
+                let link = config.vlan != 0 ? try hostBridge.ensureVlanGateway(on: bridge, hostNamespace: hostNamespace) : bridge
+                try hostBridge.ensureGateways(gateways, on: link)
+                return link
+            }
+            if gatewayLink.index != bridge.index {
+                result.interfaces.append(Interface(name: gatewayLink.name, mac: gatewayLink.mac?.description ?? ""))
+            }
             try hostBridge.enableForwarding(Set(gateways.map(\.family)))
         }
         if config.ipMasq {

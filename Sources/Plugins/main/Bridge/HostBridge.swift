@@ -37,7 +37,11 @@ struct HostBridge {
             if let mac = bridge.mac { try netlink.setMAC(mac, of: bridge) }
         }
         if config.promiscMode { try netlink.setPromiscuous(true, of: bridge) }
-        if config.usesVlans { try netlink.setVlanFiltering(true, of: bridge) }
+        if config.usesVlans {
+            do { try netlink.setVlanFiltering(true, of: bridge) } catch {
+                throw CNIError(error.code, "\(error.msg) (vlan and vlanTrunk need a kernel with bridge VLAN filtering, CONFIG_BRIDGE_VLAN_FILTERING)")
+            }
+        }
         _ = try sysctl.set("net/ipv6/conf/\(config.bridge)/accept_ra", "0")
         if !bridge.isUp { try netlink.setUp(bridge) }
         return try netlink.requireLink(named: config.bridge)
@@ -47,18 +51,38 @@ struct HostBridge {
     /// a different one is replaced with `forceAddress`, else an error. IPv6 addresses may coexist
     /// unless they overlap.
     func ensureGateways(_ gateways: [IPNetwork], on bridge: Link) throws(CNIError) {
+        let what = bridge.name
         for gw in gateways {
             let existing = try netlink.addresses(of: bridge, family: gw.family)
             if existing.contains(where: { $0.address == gw }) { continue }
             for a in existing where gw.family == .v4 || a.address.contains(gw.address) || gw.contains(a.address.address) {
                 guard config.forceAddress else {
-                    throw CNIError(.alreadyExists, "\"\(config.bridge)\" already has an IP address different from \(gw)",
+                    throw CNIError(.alreadyExists, "\"\(what)\" already has an IP address different from \(gw)",
                                    details: "it has \(a.address); set forceAddress to replace it")
                 }
                 try netlink.deleteAddress(a.address, from: bridge)
             }
             try netlink.addAddress(gw, to: bridge, noDAD: true)
         }
+    }
+
+    /// With `vlan` and `isGateway`, the gateway lives on a host veth named `<bridge>.<vlan>` whose peer
+    /// is a bridge port carrying the VLAN untagged, as the reference does; created once, then reused.
+    func ensureVlanGateway(on bridge: Link, hostNamespace: NetworkNamespace) throws(CNIError) -> Link {
+        let name = "\(config.bridge).\(config.vlan)"
+        if let existing = try netlink.link(named: name) { return existing }
+        if let problem = Identifiers.interfaceNameProblem(name) {
+            throw CNIError.invalidConfig("vlan", "\(config.vlan)", "VLAN gateway interface \(name): \(problem)")
+        }
+        let pair = try VethPair.create(ifName: name, containerNetlink: netlink, hostNetlink: netlink,
+                                       hostNamespace: hostNamespace, mtu: bridge.mtu, mac: nil)
+        var portConfig = config
+        portConfig.hairpinMode = false
+        portConfig.portIsolation = false
+        portConfig.vlanTrunk = []
+        try BridgePort(netlink: netlink, sysctl: sysctl, config: portConfig).attach(pair.host, to: bridge)
+        try netlink.setUp(pair.container)
+        return try netlink.requireLink(named: name)
     }
 
     /// ip_forward for each family that has a gateway.
