@@ -1,0 +1,1 @@
+"""cnibench: side-by-side benchmark of two CNI plugin directories (see bench/README.md)."""
