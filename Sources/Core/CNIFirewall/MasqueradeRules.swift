@@ -15,7 +15,7 @@ public struct MasqueradeRules: Sendable {
 
     public var chain: String { owner.chainName() }
 
-    private func comment() -> String { "-m comment --comment \(iptablesQuoted(owner.comment))" }
+    private func comment() -> String { "-m comment --comment \(doubleQuoted(owner.comment))" }
 
     private static func multicast(_ family: IPFamily) -> String { family == .v4 ? "224.0.0.0/4" : "ff00::/8" }
 
@@ -79,14 +79,4 @@ public struct MasqueradeRules: Sendable {
         let text = words[i + 1].split(separator: "/").first.map(String.init) ?? ""
         return IPAddress(text)
     }
-}
-
-/// Double-quotes a value for iptables-restore, escaping `"` and `\`, as iptables-save prints comments.
-func iptablesQuoted(_ s: String) -> String {
-    var out = "\""
-    for c in s {
-        if c == "\"" || c == "\\" { out.append("\\") }
-        out.append(c)
-    }
-    return out + "\""
 }

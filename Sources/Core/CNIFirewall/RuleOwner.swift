@@ -17,11 +17,12 @@ public struct RuleOwner: Hashable, Sendable {
     }
 
     /// `name: "<net>" id: "<cid>"`, the reference's rule comment (Go's %q quoting).
-    public var comment: String { "name: \(goQuoted(network)) id: \(goQuoted(containerID))" }
+    public var comment: String { "name: \(doubleQuoted(network)) id: \(doubleQuoted(containerID))" }
 }
 
-/// Go's %q for the strings CNI allows in names and IDs (letters, digits, `_.-`), escaping `"` and `\` anyway.
-func goQuoted(_ s: String) -> String {
+/// Double-quotes `s`, escaping `"` and `\`: Go's %q for the characters CNI allows in names and IDs, and
+/// the quoting iptables-save prints and iptables-restore reads.
+func doubleQuoted(_ s: String) -> String {
     var out = "\""
     for c in s {
         if c == "\"" || c == "\\" { out.append("\\") }
