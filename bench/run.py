@@ -123,20 +123,23 @@ def main(argv):
 
 
 def print_failures(failures):
-    ours = [f for f in failures if f["set"] == "ours"]
-    if not ours:
+    """Our plugin's failures, grouped by command and error, the first of each group replayable."""
+    groups = {}
+    for f in failures:
+        if f["set"] == "ours":
+            groups.setdefault((f["env"]["CNI_COMMAND"], error_kind(f)), []).append(f)
+    if not groups:
         return
-    print("\nOur plugin failed %d time(s); first of each kind, replayable:" % len(ours))
-    seen = set()
-    for f in ours:
-        key = (f["scenario"].split("-")[0].split(",")[0], f["env"]["CNI_COMMAND"], error_kind(f))
-        if key in seen:
-            continue
-        seen.add(key)
-        print("  scenario: %s (rc %s)" % (f["scenario"], f["rc"]))
-        print("  command:  %s <<'EOF'\n%s\nEOF" % (f["command"], f["stdin"]))
-        print("  stdout:   %s" % f["stdout"].strip())
-        print("  stderr:   %s" % f["stderr"].strip())
+    print("\nOur plugin failed %d time(s), %d kind(s); the first of each, replayable:" % (
+        sum(len(g) for g in groups.values()), len(groups)))
+    for (command, _), fs in groups.items():
+        f = fs[0]
+        scenarios = sorted({x["scenario"] for x in fs})
+        print("\n  %s failed %d time(s), in: %s" % (command, len(fs), ", ".join(scenarios)))
+        print("  first: scenario %s, exit code %s" % (f["scenario"], f["rc"]))
+        print("  command: %s <<'EOF'\n%s\nEOF" % (f["command"], f["stdin"]))
+        print("  stdout: %s" % f["stdout"].strip())
+        print("  stderr: %s" % f["stderr"].strip())
 
 
 def error_kind(f):
@@ -158,7 +161,7 @@ def write_json(out_dir, started, meta, bench, analysis, tgts, failures):
            "summary": {"rows": [{"operation": name, "key": key, **s} for name, key, s in analysis["rows"]],
                        "del_all_total": analysis["del_all_total"], "growth": analysis["growth"],
                        "windows": analysis["windows"], "rss": analysis["rss"]},
-           "targets": [{"target": n, "value": v, "met": ok} for n, v, ok in tgts],
+           "targets": [{"target": n, "value": v, "verdict": verdict} for n, v, verdict in tgts],
            "failures": failures}
     with open(path, "w") as f:
         json.dump(doc, f, indent=1)

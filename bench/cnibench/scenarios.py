@@ -87,7 +87,7 @@ class Bench:
         for i in range(n):
             for s in self._ordered(i):
                 self.many_adds[s.label].append(self._add(s, "bench-pod-%d" % i, self.many_pods[s.label][i],
-                                                         "pod-%d-of-%d" % (i + 1, n), "add_nth"))
+                                                         "add-%d-pods" % n, "add_nth"))
             if (i + 1) % 100 == 0:
                 self.log("  %d pods added" % (i + 1))
         self.results["state_after_add"] = {s.label: host_state(s.host_ns) for s in self.sets}
@@ -123,7 +123,7 @@ class Bench:
         for job, r in zip(jobs, b["results"]):
             got = result_ips(r["out"]) if r["rc"] == 0 else []
             if not got:
-                errors.append(s.record_failure("burst-%d" % rnd, job, r)["summary"])
+                errors.append(s.record_failure("burst round %d" % (rnd + 1), job, r)["summary"])
             ips += got
         self.res.del_namespaces(pods + [s.host_ns])
         return {"wall": b["wall"], "size": size, "failures": len(errors), "addresses": len(ips),
