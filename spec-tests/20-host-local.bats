@@ -237,6 +237,13 @@ add_ok() {
     assert_lease 10.250.0.45 k8s "$IFNAME"
 }
 
+@test "CNI_ARGS with an unknown key and no IgnoreUnknown fails without a lease" {
+    snapshot_host
+    cni host-local ADD "$(hl_config 1.0.0 "$V4_RANGES")" "CNI_ARGS=FOO=bar"
+    assert_cni_error_any
+    assert_host_unchanged
+}
+
 @test "requested IP: taken, outside every range, or the gateway fails without a lease" {
     local conf; conf="$(hl_config 1.0.0 "$V4_RANGES")"
     add_ok "$conf" CNI_CONTAINERID=a CNI_ARGS=IP=10.250.0.50
@@ -339,6 +346,12 @@ add_ok() {
     assert_success
     add_ok "$conf"
     cni host-local STATUS "$conf"
+    assert_success
+}
+
+@test "STATUS needs no CNI_PATH and no container variables (needs spec 1.1.0)" {
+    require_spec 1.1.0 host-local
+    cni_exec host-local "$(hl_config 1.1.0 "$V4_RANGES")" CNI_COMMAND=STATUS
     assert_success
 }
 

@@ -269,7 +269,7 @@ assert_host_unchanged() {
 # assert_no_leases: the network's state dir holds no reservation files (only lock/last_reserved).
 assert_no_leases() {
     local left
-    left="$(find "$(net_dir)" -maxdepth 1 -type f ! -name lock ! -name 'last_reserved_ip.*' 2>/dev/null)"
+    left="$(find "$(net_dir)" -maxdepth 1 -type f ! -name lock ! -name 'last_reserved_ip.*' 2>/dev/null || true)"
     [[ -z "$left" ]] || fail "reservation files left: $left"
 }
 
