@@ -25,7 +25,7 @@ let package = Package(
                 path: "Sources/Core/CNINamespace", exclude: ["README.md"]),
         .target(name: "CNINetlink", dependencies: ["CNetlink", "CNISpec", "CNISystem", "CNINamespace"],
                 path: "Sources/Core/CNINetlink", exclude: ["README.md"]),
-        .target(name: "CNIFirewall", dependencies: ["CNISpec", "CNISystem"], path: "Sources/Core/CNIFirewall"),
+        .target(name: "CNIFirewall", dependencies: ["CNISpec", "CNISystem", "CNIJSON", "CNINetlink"], path: "Sources/Core/CNIFirewall"),
         .target(name: "CNIPlugin", dependencies: ["CNIJSON", "CNISpec", "CNISystem"],
                 path: "Sources/Core/CNIPlugin"),
         .target(name: "CNIIPAM", dependencies: ["CNIJSON", "CNISpec", "CNISystem", "CNIPlugin"],
@@ -52,7 +52,8 @@ let package = Package(
         .executableTarget(name: "bridge", dependencies: ["BridgePlugin"], path: "Sources/Executables/bridge"),
 
         // Test support and tests.
-        .target(name: "CNITesting", dependencies: ["CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink"],
+        .target(name: "CNITesting", dependencies: ["CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink",
+                                                  "CNIPlugin", "CNIIPAM", "CNIFirewall"],
                 path: "Sources/Testing/CNITesting"),
         .testTarget(name: "CNICoreTests",
                     dependencies: ["CNIJSON", "CNISpec", "CNISystem", "CNIPlugin", "CNITesting"],
@@ -65,6 +66,10 @@ let package = Package(
         .testTarget(name: "CNINetlinkTests",
                     dependencies: ["CNINetlink", "CNINamespace", "LoopbackPlugin", "CNISpec", "CNITesting", "CNIPlugin", "CNIJSON", "CNISystem"],
                     path: "Tests/CNINetlinkTests"),
+        .testTarget(name: "BridgeTests",
+                    dependencies: ["BridgePlugin", "CNITesting", "CNISpec", "CNIJSON", "CNIPlugin", "CNINetlink",
+                                   "CNIFirewall", "CNIIPAM"],
+                    path: "Tests/BridgeTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 // MacSpoofCheck: drops frames from a container's veth whose source MAC is not the container's (nft bridge family).
+import CNINetlink
 import CNISpec
 
 /// The reference's layout, so either suite can remove the other's rules: table `bridge nat`, base chain
@@ -34,6 +35,7 @@ public struct MacSpoofCheck {
 
     /// Removes the PREROUTING jump and both chains; nothing to do when they are gone.
     public func teardown() throws(CNIError) {
+        guard NetfilterProbe.tableExists(family: "bridge", name: "nat") else { return }
         let jumps = try nft.rules(family: "bridge", table: "nat", chain: "PREROUTING").filter { $0.comment == comment }
         let hasChains = !(try nft.rules(family: "bridge", table: "nat", chain: ifaceChain)).isEmpty
         var lines = jumps.map { "delete rule bridge nat PREROUTING handle \($0.handle)" }

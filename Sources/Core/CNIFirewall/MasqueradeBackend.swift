@@ -1,12 +1,14 @@
 // MasqueradeBackend: ipMasq set up, torn down, checked and garbage-collected, per backend.
+import CNINetlink
 import CNISpec
 
 /// The masquerade of attachments, whichever tool programs it.
 public protocol MasqueradeBackend {
     /// Masquerades traffic from `addresses` leaving their subnets; one batch per family.
     func setup(_ owner: RuleOwner, addresses: [IPNetwork]) throws(CNIError)
-    /// Removes every rule of `owner` (no addresses needed: rules are found by their owner).
-    func teardown(_ owner: RuleOwner) throws(CNIError)
+    /// Removes every rule of `owner`. `addresses`, when known (prevResult), lets the common case skip
+    /// reading the tables; without them, rules are found by their owner alone.
+    func teardown(_ owner: RuleOwner, addresses: [IPNetwork]?) throws(CNIError)
     /// What CHECK finds missing for `owner`; empty when all is in place.
     func missing(_ owner: RuleOwner, addresses: [IPNetwork]) throws(CNIError) -> [String]
     /// Removes the rules of `network` whose owner is not in `valid`.
@@ -28,9 +30,15 @@ public struct IptablesMasquerade: MasqueradeBackend {
         }
     }
 
-    public func teardown(_ owner: RuleOwner) throws(CNIError) {
-        let rules = MasqueradeRules(owner: owner, addresses: [])
+    public func teardown(_ owner: RuleOwner, addresses: [IPNetwork]?) throws(CNIError) {
+        let rules = MasqueradeRules(owner: owner, addresses: addresses ?? [])
         for family in [IPFamily.v4, .v6] {
+            // With the ADD's addresses known, a family it did not use holds nothing of this owner.
+            if let addresses, !addresses.contains(where: { $0.family == family }) { continue }
+            guard NetfilterProbe.iptablesTableMayExist("nat", family: family) else { continue }
+            if let batch = rules.knownTeardownBatch(family: family), (try? iptables.restore(family, batch: batch)) != nil {
+                continue
+            }
             if let batch = rules.teardownBatch(current: try iptables.save(family, table: "nat")) {
                 try iptables.restore(family, batch: batch)
             }
@@ -81,7 +89,8 @@ public struct NftMasquerade: MasqueradeBackend {
         try nft.apply(NftMasqueradeRules(owner: owner, addresses: addresses).setupScript(current: []))
     }
 
-    public func teardown(_ owner: RuleOwner) throws(CNIError) {
+    public func teardown(_ owner: RuleOwner, addresses: [IPNetwork]?) throws(CNIError) {
+        guard NetfilterProbe.tableExists(family: "inet", name: NftMasqueradeRules.table) else { return }
         if let script = NftMasqueradeRules(owner: owner, addresses: []).teardownScript(current: try current()) {
             try nft.apply(script)
         }

@@ -53,6 +53,19 @@ public struct MasqueradeRules: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The removal of exactly the rules an ADD of `addresses` made for `family`, without reading the
+    /// table first; iptables-restore rejects the whole batch if any of it is missing.
+    public func knownTeardownBatch(family: IPFamily) -> String? {
+        let own = addresses.filter { $0.family == family }
+        guard !own.isEmpty else { return nil }
+        var lines = ["*nat"]
+        for a in own {
+            lines.append("-D POSTROUTING -s \(IPNetwork(address: a.address, prefixLength: family.bits)) \(comment()) -j \(chain)")
+        }
+        lines += ["-F \(chain)", "-X \(chain)", "COMMIT"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// What CHECK expects: the chain with its ACCEPT and MASQUERADE rules, and a jump per address.
     /// Returns a description of each missing piece.
     public func missing(family: IPFamily, current: IptablesTable) -> [String] {

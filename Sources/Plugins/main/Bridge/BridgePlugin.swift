@@ -4,6 +4,7 @@ import CNINamespace
 import CNINetlink
 import CNIPlugin
 import CNISpec
+import CNISystem
 
 /// A Linux bridge on the host, a veth pair per container, the gateway on the bridge, optional NAT.
 /// Config keys and behaviour: README.md beside this file.
@@ -65,38 +66,44 @@ public struct BridgePlugin: Plugin {
         if config.ipMasq {
             let owner = owner(request)
             try deps.masquerade(config.ipMasqBackend).setup(owner, addresses: result.ips.map(\.address))
-            undo.add { try deps.masquerade(config.ipMasqBackend).teardown(owner) }
+            undo.add { try deps.masquerade(config.ipMasqBackend).teardown(owner, addresses: result.ips.map(\.address)) }
         }
         result = try BridgeResult.refreshMACs(result, host: host, container: container, ifName: request.ifName)
         undo.commit()
         return result
     }
 
-    /// Best effort, in the reference's order: the container link (its host peer goes with it), IPAM,
-    /// anti-spoofing, masquerade. Masquerade is found by owner, so it goes even when the netns is gone.
+    /// Best effort. The container link is deleted (its host peer goes with it) on a second thread while
+    /// anti-spoofing and masquerade rules are removed, since the kernel takes ~20 ms to destroy a veth;
+    /// the IPAM lease is released only once the link is gone, as the reference does. Rules are found
+    /// by owner, so they go even when the netns is gone.
     public func del(_ request: Request) throws {
         let config = try BridgeConfig(request)
         var cleanup = CleanupErrors()
-        if !request.netns.isEmpty {
-            cleanup.attempt("deleting \(request.ifName)") { () throws(CNIError) in
-                guard let netns = try NetworkNamespace.openIfExists(request.netns) else { return }
-                let container = try deps.container(netns)
-                if let link = try container.link(named: request.ifName) { try container.deleteLink(link) }
-            }
-        }
-        if !config.isL2 { cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) } }
+        let linkDeletion = try startLinkDeletion(request)
         if config.macSpoofCheck {
             cleanup.attempt("removing macspoofchk rules") { () throws(CNIError) in try MacSpoofCheck(owner: owner(request)).teardown() }
         }
         if config.ipMasq {
+            let known = request.config.prevResult.map { $0.ips.map(\.address) }
             cleanup.attempt("removing \(config.ipMasqBackend.rawValue) masquerade") { () throws(CNIError) in
-                try deps.masquerade(config.ipMasqBackend).teardown(owner(request))
+                try deps.masquerade(config.ipMasqBackend).teardown(owner(request), addresses: known)
             }
             // The other backend too, best effort: the config may have switched since the ADD.
             let other: MasqueradeBackendKind = config.ipMasqBackend == .iptables ? .nftables : .iptables
-            try? deps.masquerade(other).teardown(owner(request))
+            try? deps.masquerade(other).teardown(owner(request), addresses: known)
         }
+        if let linkDeletion { cleanup.attempt("deleting \(request.ifName)") { try linkDeletion.wait() } }
+        if !config.isL2 { cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) } }
         try cleanup.throwIfAny()
+    }
+
+    /// Starts deleting the container interface; nil when there is no netns, or it or the link is gone.
+    private func startLinkDeletion(_ request: Request) throws(CNIError) -> BackgroundWork? {
+        guard !request.netns.isEmpty, let netns = try NetworkNamespace.openIfExists(request.netns) else { return nil }
+        let container = try deps.container(netns)
+        guard let link = try container.link(named: request.ifName) else { return nil }
+        return BackgroundWork { _ = try container.deleteLink(link) }
     }
 
     public func check(_ request: Request) throws {
