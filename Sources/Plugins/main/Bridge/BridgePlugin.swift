@@ -24,14 +24,10 @@ public struct BridgePlugin: Plugin {
         var undo = Rollback()
         defer { undo.unwind() }
 
-        var ipam: CNIResult? = nil
-        if !config.isL2 {
-            ipam = try deps.ipam.add(request)
-            undo.add { try deps.ipam.del(request) }
-            guard !(ipam?.ips.isEmpty ?? true) else {
-                throw CNIError(.invalidNetworkConfig, "IPAM plugin \(config.ipamType ?? "") returned no IP addresses")
-            }
-        }
+        // IPAM runs on its own thread while the bridge and the veth are set up: only the container's
+        // own configuration needs its addresses.
+        let allocation = config.isL2 ? nil : PendingAllocation(ipam: deps.ipam, request: request)
+        if let allocation { undo.add { try allocation.release() } }
         let hostBridge = HostBridge(netlink: host, sysctl: deps.hostSysctl, config: config, lockDirectory: deps.lockDirectory)
         let bridge = try hostBridge.locked { () throws(CNIError) in try hostBridge.ensure() }
 
@@ -46,6 +42,7 @@ public struct BridgePlugin: Plugin {
             undo.add { try MacSpoofCheck(owner: owner).teardown() }
         }
 
+        let ipam = try allocation?.result()
         var result = BridgeResult.assemble(config: config, ipam: ipam, bridge: bridge, hostVeth: veth.host,
                                            container: veth.container, sandbox: request.netns)
         try ContainerInterface(netlink: container, sysctl: deps.containerSysctl(netns), config: config)
