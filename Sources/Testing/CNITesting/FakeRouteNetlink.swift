@@ -27,7 +27,8 @@ public final class FakeRouteNetlink: RouteNetlink {
         return link
     }
 
-    private func record(_ operation: String, _ detail: String) throws(CNIError) {
+    /// Logs one call and throws the failure injected for `operation`, if any (for fakes built on this one).
+    public func record(_ operation: String, _ detail: String) throws(CNIError) {
         calls.append(detail.isEmpty ? operation : "\(operation) \(detail)")
         if let error = failures[operation] { throw error }
     }

@@ -60,7 +60,7 @@ public struct BridgePlugin: Plugin {
             }
             try hostBridge.enableForwarding(Set(gateways.map(\.family)))
         }
-        if config.ipMasq {
+        if config.ipMasq && !config.isL2 {
             let owner = owner(request)
             try deps.masquerade(config.ipMasqBackend).setup(owner, addresses: result.ips.map(\.address))
             undo.add { try deps.masquerade(config.ipMasqBackend).teardown(owner, addresses: result.ips.map(\.address)) }
@@ -112,7 +112,7 @@ public struct BridgePlugin: Plugin {
         let netns = try NetworkNamespace.open(request.netns)
         try BridgeCheck(host: try deps.host(), container: try deps.container(netns), config: config, request: request)
             .verify(prev)
-        if config.ipMasq {
+        if config.ipMasq && !config.isL2 {
             let ips = prev.ips.map(\.address)
             let missing = try deps.masquerade(config.ipMasqBackend).missing(owner(request), addresses: ips)
             if !missing.isEmpty {
@@ -137,11 +137,13 @@ public struct BridgePlugin: Plugin {
         if !config.isL2 { cleanup.attempt("IPAM GC") { () throws(CNIError) in try deps.ipam.gc(request) } }
         if config.ipMasq, let valid = request.config.validAttachments {
             let owners = Set(valid.map { RuleOwner(network: request.config.name, containerID: $0.containerID, ifName: $0.ifName) })
-            for kind in [MasqueradeBackendKind.iptables, .nftables] {
-                cleanup.attempt("\(kind.rawValue) masquerade GC") { () throws(CNIError) in
-                    try deps.masquerade(kind).gc(network: request.config.name, valid: owners)
-                }
+            let kind = config.ipMasqBackend
+            cleanup.attempt("\(kind.rawValue) masquerade GC") { () throws(CNIError) in
+                try deps.masquerade(kind).gc(network: request.config.name, valid: owners)
             }
+            // The other backend too, best effort as in DEL: it may hold rules of an older config, or
+            // not be installed at all (no `nft` must not fail every GC of an iptables network).
+            try? deps.masquerade(kind == .iptables ? .nftables : .iptables).gc(network: request.config.name, valid: owners)
         }
         try cleanup.throwIfAny()
     }

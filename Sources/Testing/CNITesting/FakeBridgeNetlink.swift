@@ -1,0 +1,221 @@
+// FakeBridgeNetlink: an in-memory BridgeNetlink (a FakeRouteNetlink plus promiscuity, port flags and VLANs).
+import CNINetlink
+import CNISpec
+
+/// One VLAN of a bridge port, as `bridge vlan show` lists it.
+public struct FakeBridgeVlan: Equatable, Sendable, CustomStringConvertible {
+    public var vid: Int
+    public var pvid: Bool
+    public var untagged: Bool
+
+    public init(vid: Int, pvid: Bool = false, untagged: Bool = false) {
+        self.vid = vid; self.pvid = pvid; self.untagged = untagged
+    }
+
+    public var description: String { "\(vid)\(pvid ? " PVID" : "")\(untagged ? " untagged" : "")" }
+}
+
+/// The bridge port flags last set on a port.
+public struct FakeBridgePortFlags: Equatable, Sendable {
+    public var hairpin = false
+    public var isolated = false
+    public init(hairpin: Bool = false, isolated: Bool = false) { self.hairpin = hairpin; self.isolated = isolated }
+}
+
+/// A `BridgeNetlink` over a `FakeRouteNetlink` (`base`, which holds the tables, the call log and the
+/// injected failures; bridge operations are logged and failed there too, e.g. `failures["setBridgePort"]`).
+///
+/// Links created here get a random unicast MAC when none is asked for, as the kernel does. When the fake
+/// belongs to a `FakeNamespaces`, a veth's peer is created in the fake registered for
+/// `VethOptions.peerNamespace.path`, and deleting either end deletes the other.
+public final class FakeBridgeNetlink: BridgeNetlink {
+    public let base: FakeRouteNetlink
+    /// The namespace path this fake stands for in `namespaces`; nil when standalone.
+    public let path: String?
+    weak var namespaces: FakeNamespaces?
+
+    /// Link names with promiscuous mode on.
+    public private(set) var promiscuous: Set<String> = []
+    /// Bridge names with vlan_filtering on.
+    public private(set) var vlanFiltering: Set<String> = []
+    /// Port flags by port name.
+    public private(set) var portFlags: [String: FakeBridgePortFlags] = [:]
+    /// VLANs by port name (`onBridgeItself` entries under the bridge's own name).
+    public private(set) var vlans: [String: [FakeBridgeVlan]] = [:]
+
+    public init(base: FakeRouteNetlink = FakeRouteNetlink(), path: String? = nil) {
+        self.base = base
+        self.path = path
+    }
+
+    // MARK: Conveniences over `base`
+
+    public var calls: [String] { base.calls }
+    public var failures: [String: CNIError] {
+        get { base.failures }
+        set { base.failures = newValue }
+    }
+    public var linkTable: [Link] { base.linkTable }
+    public func linkNamed(_ name: String) -> Link? { base.linkTable.first { $0.name == name } }
+    /// The addresses of the link called `name`, from the table (not logged).
+    public func addressesOf(_ name: String) -> [IPNetwork] {
+        guard let link = linkNamed(name) else { return [] }
+        return base.addressTable.filter { $0.linkIndex == link.index }.map(\.address)
+    }
+    /// Links that are not `lo`.
+    public var createdLinkNames: [String] { base.linkTable.map(\.name).filter { $0 != "lo" } }
+
+    /// Adds a link as if it already existed, with a random MAC.
+    @discardableResult
+    public func seedLink(_ name: String, kind: String? = nil, mtu: Int = 1500, up: Bool = false) -> Link {
+        var link = base.seedLink(name, kind: kind, mtu: mtu)
+        link.mac = Self.randomMAC()
+        link.isUp = up
+        link.hasCarrier = up
+        replace(link)
+        return link
+    }
+
+    /// Changes a link in the table without logging (e.g. to break something before CHECK).
+    public func modifyLink(_ name: String, _ change: (inout Link) -> Void) {
+        guard var link = linkNamed(name) else { return }
+        change(&link)
+        replace(link)
+    }
+
+    // MARK: BridgeNetlink
+
+    public func setPromiscuous(_ on: Bool, of link: Link) throws(CNIError) {
+        try base.record("setPromiscuous", "\(link.name) \(on ? "on" : "off")")
+        if on { promiscuous.insert(link.name) } else { promiscuous.remove(link.name) }
+    }
+
+    public func setBridgePort(_ port: Link, hairpin: Bool?, isolated: Bool?) throws(CNIError) {
+        let text = [hairpin.map { "hairpin \($0 ? "on" : "off")" }, isolated.map { "isolated \($0 ? "on" : "off")" }]
+        try base.record("setBridgePort", ([port.name] + text.compactMap { $0 }).joined(separator: " "))
+        var flags = portFlags[port.name] ?? FakeBridgePortFlags()
+        if let hairpin { flags.hairpin = hairpin }
+        if let isolated { flags.isolated = isolated }
+        portFlags[port.name] = flags
+    }
+
+    public func setVlanFiltering(_ on: Bool, of bridge: Link) throws(CNIError) {
+        try base.record("setVlanFiltering", "\(bridge.name) \(on ? 1 : 0)")
+        if on { vlanFiltering.insert(bridge.name) } else { vlanFiltering.remove(bridge.name) }
+    }
+
+    public func addBridgeVlans(_ vids: ClosedRange<Int>, to port: Link, pvid: Bool, untagged: Bool,
+                               onBridgeItself: Bool) throws(CNIError) {
+        try base.record("addBridgeVlans", "\(port.name) \(vids.lowerBound)-\(vids.upperBound)"
+                        + "\(pvid ? " pvid" : "")\(untagged ? " untagged" : "")\(onBridgeItself ? " self" : "")")
+        var list = vlans[port.name] ?? []
+        if pvid { for i in list.indices { list[i].pvid = false } }
+        for vid in vids {
+            list.removeAll { $0.vid == vid }
+            list.append(FakeBridgeVlan(vid: vid, pvid: pvid, untagged: untagged))
+        }
+        vlans[port.name] = list
+    }
+
+    public func deleteBridgeVlans(_ vids: ClosedRange<Int>, from port: Link, onBridgeItself: Bool) throws(CNIError) {
+        try base.record("deleteBridgeVlans", "\(port.name) \(vids.lowerBound)-\(vids.upperBound)\(onBridgeItself ? " self" : "")")
+        guard let list = vlans[port.name], list.contains(where: { vids.contains($0.vid) }) else {
+            throw CNIError(.systemFailure, "deleting VLANs \(vids) from \(port.name): No such file or directory")
+        }
+        vlans[port.name] = list.filter { !vids.contains($0.vid) }
+    }
+
+    // MARK: RouteNetlink, through `base`
+
+    public func link(named name: String) throws(CNIError) -> Link? { try base.link(named: name) }
+    public func link(index: Int) throws(CNIError) -> Link? { try base.link(index: index) }
+    public func links() throws(CNIError) -> [Link] { try base.links() }
+    public func setLink(_ link: Link, up: Bool) throws(CNIError) { try base.setLink(link, up: up) }
+    public func setMTU(_ mtu: Int, of link: Link) throws(CNIError) { try base.setMTU(mtu, of: link) }
+    public func setMAC(_ mac: MACAddress, of link: Link) throws(CNIError) { try base.setMAC(mac, of: link) }
+
+    /// A port joining a bridge with vlan_filtering gets the default VLAN 1 (PVID, untagged), as in the kernel.
+    public func setMaster(_ master: Link?, of link: Link) throws(CNIError) {
+        try base.setMaster(master, of: link)
+        if let master, vlanFiltering.contains(master.name), vlans[link.name] == nil {
+            vlans[link.name] = [FakeBridgeVlan(vid: 1, pvid: true, untagged: true)]
+        }
+    }
+
+    @discardableResult
+    public func deleteLink(_ link: Link) throws(CNIError) -> Bool {
+        let existed = try base.deleteLink(link)
+        if existed {
+            forget(link.name)
+            namespaces?.linkDeleted(link.name, in: self)
+        }
+        return existed
+    }
+
+    public func createVeth(_ options: VethOptions) throws(CNIError) -> Link {
+        let peerFake = namespaces?.netlink(registeredAt: options.peerNamespace.path)
+        if let peerFake, peerFake.linkNamed(options.peerName) != nil {
+            try base.record("createVeth", "\(options.name) peer \(options.peerName) in \(options.peerNamespace.path)")
+            throw CNIError(.alreadyExists, "creating veth \(options.name): Object exists")
+        }
+        var link = try base.createVeth(options)
+        if link.mac == nil { link.mac = Self.randomMAC(); replace(link) }
+        if let peerFake {
+            var peer = peerFake.base.seedLink(options.peerName, kind: "veth", mtu: options.mtu ?? 1500)
+            peer.mac = options.peerMAC ?? Self.randomMAC()
+            peerFake.replace(peer)
+            namespaces?.pair(options.name, in: self, with: options.peerName, in: peerFake)
+        }
+        return link
+    }
+
+    public func createBridge(_ options: BridgeOptions) throws(CNIError) -> Link {
+        var link = try base.createBridge(options)
+        if link.mac == nil { link.mac = Self.randomMAC(); replace(link) }
+        return link
+    }
+
+    public func createMacvlan(_ options: MacvlanOptions) throws(CNIError) { try base.createMacvlan(options) }
+
+    public func addresses(of link: Link?, family: IPFamily?) throws(CNIError) -> [LinkAddress] {
+        try base.addresses(of: link, family: family)
+    }
+    public func addAddress(_ address: IPNetwork, to link: Link, noDAD: Bool) throws(CNIError) {
+        try base.addAddress(address, to: link, noDAD: noDAD)
+    }
+    @discardableResult
+    public func deleteAddress(_ address: IPNetwork, from link: Link) throws(CNIError) -> Bool {
+        try base.deleteAddress(address, from: link)
+    }
+    public func routes(family: IPFamily?) throws(CNIError) -> [KernelRoute] { try base.routes(family: family) }
+    public func addRoute(_ route: KernelRoute) throws(CNIError) { try base.addRoute(route) }
+    @discardableResult
+    public func deleteRoute(_ route: KernelRoute) throws(CNIError) -> Bool { try base.deleteRoute(route) }
+
+    // MARK: Internals
+
+    /// Removes `name` and its addresses, routes and bridge state without logging (the peer of a deleted veth).
+    func removeSilently(_ name: String) {
+        guard let link = linkNamed(name) else { return }
+        base.linkTable.removeAll { $0.index == link.index }
+        base.addressTable.removeAll { $0.linkIndex == link.index }
+        base.routeTable.removeAll { $0.linkIndex == link.index }
+        forget(name)
+    }
+
+    private func forget(_ name: String) {
+        promiscuous.remove(name); vlanFiltering.remove(name)
+        portFlags[name] = nil; vlans[name] = nil
+    }
+
+    private func replace(_ link: Link) {
+        if let i = base.linkTable.firstIndex(where: { $0.index == link.index }) { base.linkTable[i] = link }
+    }
+
+    /// A random locally administered unicast MAC.
+    public static func randomMAC() -> MACAddress {
+        var g = SystemRandomNumberGenerator()
+        let tail = (0..<5).map { _ in UInt8.random(in: 0...255, using: &g) }
+        return MACAddress(bytes: [0x02] + tail)!
+    }
+}

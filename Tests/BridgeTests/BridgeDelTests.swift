@@ -1,0 +1,109 @@
+// BridgeDelTests: DEL is idempotent and best effort: missing netns, repeated DEL, failures collected and all reported.
+import CNIFirewall
+import CNIJSON
+import CNISpec
+import CNITesting
+import Testing
+
+@Suite struct BridgeDelTests {
+    @Test(arguments: SpecVersion.all)
+    func delRemovesTheVethReleasesIPAMAndMasquerade(_ version: SpecVersion) throws {
+        let h = BridgeHarness()
+        let config = netconf(["ipMasq": true, "isGateway": true], version: version.description)
+        #expect(h.run("ADD", config).exitCode == 0)
+        #expect(h.iptables.active[h.owner] == [IPNetwork("10.22.0.5/16")!])
+        let out = h.run("DEL", config)
+        #expect(out.exitCode == 0 && out.stdout.isEmpty, "\(out.stdout)")
+        #expect(h.container.linkNamed("eth0") == nil && h.hostVeths.isEmpty)
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
+        #expect(h.iptables.active.isEmpty)
+        #expect(h.nftables.calls == ["teardown c1/eth0"], "the other backend is cleaned too")
+        #expect(h.host.linkNamed("br-test") != nil, "the bridge is never deleted")
+        #expect(h.host.addressesOf("br-test") == [IPNetwork("10.22.0.1/16")!], "nor its gateway address")
+    }
+
+    @Test(arguments: ["", "/run/netns/swcni-bridgetests-gone"])
+    func delWithoutTheNetnsStillReleasesIPAMAndMasquerade(_ netns: String) throws {
+        let h = BridgeHarness()
+        let config = netconf(["ipMasq": true])
+        #expect(h.run("ADD", config).exitCode == 0)
+        h.netns = netns
+        let out = h.run("DEL", config)
+        #expect(out.exitCode == 0, "\(out.stdout)")
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
+        #expect(h.iptables.active.isEmpty && h.iptables.calls.last == "teardown c1/eth0")
+        #expect(!h.container.calls.contains { $0.hasPrefix("deleteLink") }, "no namespace to look into")
+    }
+
+    @Test func delPassesPrevResultAddressesToTheTeardown() throws {
+        let h = BridgeHarness(addresses: ["10.22.0.5/16", "fd00:22::5/64"])
+        let result = try h.add(netconf(["ipMasq": true]))
+        #expect(h.run("DEL", try netconf(["ipMasq": true], prevResult: result)).exitCode == 0)
+        #expect(h.iptables.calls.last == "teardown c1/eth0 10.22.0.5/16,fd00:22::5/64")
+        #expect(h.iptables.active.isEmpty)
+    }
+
+    @Test func delTwiceSucceeds() throws {
+        let h = BridgeHarness()
+        let config = netconf(["ipMasq": true])
+        #expect(h.run("ADD", config).exitCode == 0)
+        #expect(h.run("DEL", config).exitCode == 0)
+        let again = h.run("DEL", config)
+        #expect(again.exitCode == 0, "\(again.stdout)")
+        #expect(h.ipam.verbs == ["ADD", "DEL", "DEL"])
+    }
+
+    @Test func delOfANeverAddedAttachmentSucceeds() throws {
+        let h = BridgeHarness()
+        #expect(h.run("DEL", netconf(["ipMasq": true])).exitCode == 0)
+        #expect(h.ipam.verbs == ["DEL"])
+    }
+
+    @Test func l2DelMakesNoIPAMCall() throws {
+        let h = BridgeHarness()
+        let config = netconf(ipam: l2)
+        #expect(h.run("ADD", config).exitCode == 0)
+        #expect(h.run("DEL", config).exitCode == 0)
+        #expect(h.ipam.calls.isEmpty && h.container.linkNamed("eth0") == nil && h.hostVeths.isEmpty)
+    }
+
+    @Test func oneFailureIsReportedAndTheOtherStepsStillRun() throws {
+        let h = BridgeHarness()
+        let config = netconf(["ipMasq": true])
+        #expect(h.run("ADD", config).exitCode == 0)
+        h.ipam.failures["DEL"] = CNIError(.delegateFailed, "fake-ipam: store unreadable")
+        let error = try reportedError(h.run("DEL", config))
+        #expect(error.code == 100)
+        #expect(error.msg == "releasing IPAM: fake-ipam: store unreadable")
+        #expect(h.container.linkNamed("eth0") == nil, "the link went before IPAM failed")
+        #expect(h.iptables.active.isEmpty, "masquerade removed after the IPAM failure")
+    }
+
+    @Test func allFailuresAreCollected() throws {
+        let h = BridgeHarness()
+        let config = netconf(["ipMasq": true])
+        #expect(h.run("ADD", config).exitCode == 0)
+        h.container.failures["deleteLink"] = CNIError(.systemFailure, "deleting eth0: Device busy")
+        h.ipam.failures["DEL"] = CNIError(.delegateFailed, "fake-ipam: store unreadable")
+        h.iptables.failures["teardown"] = CNIError(.systemFailure, "iptables-restore: exit 4")
+        h.nftables.failures["teardown"] = CNIError(.systemFailure, "nft: not found")
+        let error = try reportedError(h.run("DEL", config))
+        #expect(error.code == 100)
+        #expect(error.msg == "3 cleanup steps failed")
+        for part in ["deleting eth0: Device busy", "releasing IPAM: fake-ipam: store unreadable",
+                     "removing iptables masquerade: iptables-restore: exit 4"] {
+            #expect(error.details.contains(part), "\(error.details) should contain \(part)")
+        }
+        #expect(!error.details.contains("nft"), "the other backend is best effort and silent")
+        #expect(h.ipam.verbs.last == "DEL" && h.iptables.calls.last == "teardown c1/eth0")
+    }
+
+    @Test func delUsesTheConfiguredBackendFirst() throws {
+        let h = BridgeHarness()
+        let config = netconf(["ipMasq": true, "ipMasqBackend": "nftables"])
+        #expect(h.run("ADD", config).exitCode == 0)
+        #expect(h.nftables.active[h.owner] != nil && h.iptables.calls.isEmpty)
+        #expect(h.run("DEL", config).exitCode == 0)
+        #expect(h.nftables.active.isEmpty && h.iptables.calls == ["teardown c1/eth0"])
+    }
+}

@@ -1,0 +1,76 @@
+// BridgeRollbackTests: a failure at each ADD step after IPAM leaves no veth, releases the lease and removes masquerade.
+import CNIJSON
+import CNISpec
+import CNITesting
+import Testing
+
+/// Where a fault is injected, and how.
+struct Fault: Sendable, CustomTestStringConvertible {
+    let step: String
+    let inject: @Sendable (BridgeHarness) -> Void
+    var testDescription: String { step }
+}
+
+private let boom = CNIError(.systemFailure, "injected failure")
+
+let faults: [Fault] = [
+    Fault(step: "veth creation") { $0.container.failures["createVeth"] = boom },
+    Fault(step: "attach to bridge") { $0.host.failures["setMaster"] = boom },
+    Fault(step: "port flags") { $0.host.failures["setBridgePort"] = boom },
+    Fault(step: "host veth up") { h in
+        // The bridge is already up when it exists, so the only setLink on the host is the veth's.
+        h.host.seedLink("br-test", kind: "bridge", up: true)
+        h.host.failures["setLink"] = boom
+    },
+    Fault(step: "container address") { $0.container.failures["addAddress"] = boom },
+    Fault(step: "container route") { $0.container.failures["addRoute"] = boom },
+    Fault(step: "gateway address") { $0.host.failures["addAddress"] = boom },
+    Fault(step: "masquerade setup") { $0.iptables.failures["setup"] = boom },
+    Fault(step: "after masquerade (reading MACs)") { h in
+        h.iptables.afterSetup = { [unowned h] in h.container.failures["link"] = boom }
+    },
+]
+
+@Suite struct BridgeRollbackTests {
+    @Test(arguments: faults)
+    func failedAddLeavesNoVethAndReleasesIPAM(_ fault: Fault) throws {
+        let h = BridgeHarness()
+        fault.inject(h)
+        let error = try reportedError(h.run("ADD", netconf(["isDefaultGateway": true, "ipMasq": true, "hairpinMode": true])))
+        #expect(error.text.contains("injected failure"))
+        #expect(h.container.linkNamed("eth0") == nil, "container veth left behind")
+        #expect(h.hostVeths.isEmpty, "host veth left behind: \(h.hostVeths)")
+        #expect(h.kernel.vethPairs.isEmpty)
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
+        #expect(h.iptables.active.isEmpty, "masquerade left behind")
+        let setUp = h.iptables.calls.contains { $0.hasPrefix("setup") } && h.iptables.failures["setup"] == nil
+        #expect(h.iptables.calls.contains { $0.hasPrefix("teardown") } == setUp, "\(h.iptables.calls)")
+    }
+
+    /// IPAM runs beside the bridge and veth setup, so its failure has to undo them.
+    @Test func ipamFailureUndoesTheVethAndStillCallsDEL() throws {
+        let h = BridgeHarness()
+        h.ipam.failures["ADD"] = CNIError(.addressesExhausted, "no addresses left in 10.22.0.0/16")
+        let error = try reportedError(h.run("ADD", netconf(["ipMasq": true])))
+        #expect(error.code == 101 && error.msg.contains("no addresses left"))
+        #expect(h.ipam.verbs == ["ADD", "DEL"], "the spec asks for a delegate DEL after a failed ADD")
+        #expect(h.container.linkNamed("eth0") == nil && h.hostVeths.isEmpty)
+        #expect(h.iptables.calls.isEmpty)
+    }
+
+    @Test func existingContainerInterfaceIsAnErrorAndIsNotDeleted() throws {
+        let h = BridgeHarness()
+        h.container.seedLink("eth0", kind: "veth")
+        let error = try reportedError(h.run("ADD", netconf()))
+        #expect(error.code == 102 && error.msg.contains("container interface eth0 already exists"))
+        #expect(h.container.linkNamed("eth0") != nil, "someone else's eth0 must survive the rollback")
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
+    }
+
+    @Test func theBridgeCreatedByAFailedAddStays() throws {
+        let h = BridgeHarness()
+        h.container.failures["createVeth"] = boom
+        _ = try reportedError(h.run("ADD", netconf()))
+        #expect(h.host.linkNamed("br-test")?.kind == "bridge", "as the reference: bridges are shared, never removed")
+    }
+}
