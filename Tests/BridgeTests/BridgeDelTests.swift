@@ -79,6 +79,21 @@ import Testing
         #expect(h.iptables.active.isEmpty, "masquerade removed after the IPAM failure")
     }
 
+    /// A failure before the link is even found (a netns path that is no namespace, a netlink error)
+    /// must not stop the lease and the rules from being released.
+    @Test(arguments: ["not a namespace", "netlink lookup"])
+    func failingToReachTheLinkStillReleasesEverythingElse(_ how: String) throws {
+        let h = BridgeHarness()
+        let config = netconf(["ipMasq": true])
+        #expect(h.run("ADD", config).exitCode == 0)
+        if how == "not a namespace" { h.netns = "/proc/self/status" }
+        else { h.container.failures["link"] = CNIError(.systemFailure, "looking up eth0: Connection refused") }
+        let error = try reportedError(h.run("DEL", config))
+        #expect(error.msg.hasPrefix("deleting eth0: "), "\(error.text)")
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
+        #expect(h.iptables.active.isEmpty)
+    }
+
     @Test func allFailuresAreCollected() throws {
         let h = BridgeHarness()
         let config = netconf(["ipMasq": true])

@@ -77,7 +77,8 @@ public struct BridgePlugin: Plugin {
     public func del(_ request: Request) throws {
         let config = try BridgeConfig(request)
         var cleanup = CleanupErrors()
-        let linkDeletion = try startLinkDeletion(request)
+        var linkDeletion: BackgroundWork? = nil
+        cleanup.attempt("deleting \(request.ifName)") { () throws(CNIError) in linkDeletion = try startLinkDeletion(request) }
         if config.macSpoofCheck {
             cleanup.attempt("removing macspoofchk rules") { () throws(CNIError) in try MacSpoofCheck(owner: owner(request)).teardown() }
         }
