@@ -68,6 +68,41 @@ add_ok() {
     assert_jq '.cniVersion == "1.1.0" and (.ips | length) == 2 and (.ips | all(has("version") | not))'
 }
 
+@test "0.1.0/0.2.0 cannot express two IPv4 addresses: error, nothing allocated" {
+    local v
+    for v in 0.1.0 0.2.0; do
+        snapshot_host
+        cni host-local ADD "$(hl_config "$v" '[[{"subnet":"10.250.0.0/24"}],[{"subnet":"10.251.0.0/24"}]]')"
+        assert_cni_error_any
+        assert_host_unchanged
+    done
+}
+
+@test "runtimeConfig.ipRanges is prepended to ranges; the leftover capabilities key is tolerated" {
+    local conf
+    conf="$(hl_config 1.0.0 "$V6_RANGES" '' '{"capabilities":{"ipRanges":true},"runtimeConfig":{"ipRanges":[[{"subnet":"10.252.0.0/24"}]]}}')"
+    add_ok "$conf"
+    assert_jq '[.ips[].address] == ["10.252.0.2/24","fd00:5ca1:ab1e::2/64"]'
+    local prev=$output
+    cni host-local CHECK "$(jq -c --argjson p "$prev" '. + {prevResult: $p}' <<<"$conf")"
+    assert_success
+    cni host-local DEL "$(jq -c --argjson p "$prev" '. + {prevResult: $p}' <<<"$conf")"
+    assert_success
+    assert_no_leases
+}
+
+@test "CHECK and DEL accept a prevResult in an older version or without cniVersion" {
+    local conf; conf="$(hl_config 1.0.0 "$V4_RANGES")"
+    add_ok "$conf"
+    cni host-local CHECK "$(jq -c '. + {prevResult: {ips: [{address: "10.250.0.2/24", gateway: "10.250.0.1"}]}}' <<<"$conf")"
+    assert_success
+    cni host-local CHECK "$(jq -c '. + {prevResult: {cniVersion: "0.4.0", ips: [{version: "4", address: "10.250.0.2/24"}]}}' <<<"$conf")"
+    assert_success
+    cni host-local DEL "$(jq -c '.cniVersion = "0.4.0" | . + {prevResult: {cniVersion: "0.2.0", ip4: {ip: "10.250.0.2/24"}}}' <<<"$conf")"
+    assert_success
+    assert_no_leases
+}
+
 @test "ADD passes routes through and reads resolvConf into dns" {
     printf 'nameserver 192.0.2.53\nnameserver 2001:db8::53\ndomain example.test\nsearch a.test b.test\noptions ndots:2\n' \
         >"$WORK_DIR/resolv.conf"
@@ -118,6 +153,11 @@ add_ok() {
 @test "on-disk modes: reservation files 0600 (reference 1.1.1 writes 0644)" {
     add_ok "$(hl_config 1.0.0 "$V4_RANGES")"
     assert_equal "$(stat -c %a "$(net_dir)/10.250.0.2")" 600 "mode of the reservation file"
+}
+
+@test "on-disk modes: state directories 0700 (reference 1.1.1 creates 0755)" {
+    add_ok "$(hl_config 1.0.0 "$V4_RANGES")"
+    assert_equal "$(stat -c %a "$(net_dir)")" 700 "mode of the network's state directory"
 }
 
 @test "CHECK: succeeds for the owner, fails for another container and after DEL" {

@@ -65,6 +65,20 @@ load helpers
     assert_jq '.dns.nameservers == ["10.1.2.1"]'
 }
 
+@test "ADD with a prevResult without cniVersion takes it as the config's version" {
+    local prev='{"ips":[{"address":"10.1.2.4/24"}]}'
+    cni loopback ADD "$(lo_config 1.0.0 "{\"prevResult\":$prev}")"
+    assert_success
+    assert_jq '.cniVersion == "1.0.0" and [.ips[].address] == ["10.1.2.4/24"]'
+}
+
+@test "ADD with an older-version prevResult converts it (beyond the spec; reference 1.1.1 refuses)" {
+    local prev='{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.1.2.3/24","gateway":"10.1.2.1"}]}'
+    cni loopback ADD "$(lo_config 1.0.0 "{\"prevResult\":$prev}")"
+    assert_success
+    assert_jq '.cniVersion == "1.0.0" and [.ips[].address] == ["10.1.2.3/24"] and (.ips[0] | has("version") | not)'
+}
+
 @test "CHECK succeeds after ADD and fails when lo is down" {
     local conf; conf="$(lo_config 1.0.0)"
     cni loopback ADD "$conf"
