@@ -26,6 +26,7 @@ final class BridgeHarness {
     let ipam: FakeIPAMDelegate
     let iptables = FakeMasquerade(name: "iptables")
     let nftables = FakeMasquerade(name: "nftables")
+    let macSpoof = FakeMacSpoofRules()
     let lockDirectory: String
 
     var containerID = "c1"
@@ -56,7 +57,8 @@ final class BridgeHarness {
             containerSysctl: { _ in containerSysctl },
             ipam: ipam,
             masquerade: { $0 == .nftables ? nftables as any MasqueradeBackend : iptables },
-            lockDirectory: lockDirectory))
+            lockDirectory: lockDirectory,
+            macSpoofCheck: macSpoof.factory()))
     }
 
     /// Runs one verb with `config` on stdin.

@@ -2,10 +2,16 @@
 import CNINetlink
 import CNISpec
 
+/// Anti-spoofing for one attachment, behind a protocol so plugin tests can fake it.
+public protocol MacSpoofChecking {
+    func setup(hostVeth: String, mac: MACAddress) throws(CNIError)
+    func teardown() throws(CNIError)
+}
+
 /// The reference's layout, so either suite can remove the other's rules: table `bridge nat`, base chain
 /// `PREROUTING` (filter, prerouting, priority -300); per attachment, chains `cni-br-iface-<cid>-<if>`
 /// and `…-mac`, rules commented `macspoofchk-<cid>-<if>`.
-public struct MacSpoofCheck {
+public struct MacSpoofCheck: MacSpoofChecking {
     public let owner: RuleOwner
     let nft: any Nft
 

@@ -82,8 +82,11 @@ public struct BridgeConfig: Sendable {
             throw CNIError(.invalidNetworkConfig,
                            "invalid disableContainerInterface true with ipam.type \"\(ipamType ?? "")\": an interface left down cannot be given addresses")
         }
-        try request.env.args.validate(known: ["MAC", "IP"])
-        mac = try Self.mac(request)
+        // The MAC and CNI_ARGS matter only when creating: DEL, GC and STATUS must not fail over them.
+        if request.command == .add || request.command == .check {
+            try request.env.args.validate(known: ["MAC", "IP"])
+            mac = try Self.mac(request)
+        }
     }
 
     private static func trunks(_ raw: JSONObject) throws(CNIError) -> [VlanRange] {

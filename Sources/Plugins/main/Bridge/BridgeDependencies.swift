@@ -16,15 +16,19 @@ public struct BridgeDependencies {
     public var masquerade: (MasqueradeBackendKind) -> any MasqueradeBackend
     /// Where the per-bridge lock files live.
     public var lockDirectory: String
+    /// The `macspoofchk` rules of one attachment.
+    public var macSpoofCheck: (RuleOwner) -> any MacSpoofChecking
 
     public init(host: @escaping () throws(CNIError) -> any BridgeNetlink,
                 container: @escaping (NetworkNamespace) throws(CNIError) -> any RouteNetlink,
                 hostSysctl: any NamespaceSysctl, containerSysctl: @escaping (NetworkNamespace) -> any NamespaceSysctl,
                 ipam: any IPAMDelegate, masquerade: @escaping (MasqueradeBackendKind) -> any MasqueradeBackend,
-                lockDirectory: String) {
+                lockDirectory: String,
+                macSpoofCheck: @escaping (RuleOwner) -> any MacSpoofChecking = { MacSpoofCheck(owner: $0) }) {
         self.host = host; self.container = container; self.hostSysctl = hostSysctl
         self.containerSysctl = containerSysctl; self.ipam = ipam; self.masquerade = masquerade
         self.lockDirectory = lockDirectory
+        self.macSpoofCheck = macSpoofCheck
     }
 
     /// The real kernel, iptables/nft and the IPAM plugin found in CNI_PATH.

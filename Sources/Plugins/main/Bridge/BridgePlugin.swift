@@ -26,6 +26,9 @@ public struct BridgePlugin: Plugin {
 
         // IPAM runs on its own thread while the bridge and the veth are set up: only the container's
         // own configuration needs its addresses.
+        if let taken = try host.link(named: config.bridge), taken.kind != "bridge" {
+            throw CNIError(.alreadyExists, "link \(config.bridge) already exists but is not a bridge (kind \(taken.kind ?? "none"))")
+        }
         let allocation = config.isL2 ? nil : PendingAllocation(ipam: deps.ipam, request: request)
         if let allocation { undo.add { try allocation.release() } }
         let hostBridge = HostBridge(netlink: host, sysctl: deps.hostSysctl, config: config, lockDirectory: deps.lockDirectory)
@@ -38,8 +41,8 @@ public struct BridgePlugin: Plugin {
 
         if config.macSpoofCheck, let mac = try container.link(named: request.ifName)?.mac {
             let owner = owner(request)
-            try MacSpoofCheck(owner: owner).setup(hostVeth: veth.host.name, mac: mac)
-            undo.add { try MacSpoofCheck(owner: owner).teardown() }
+            try deps.macSpoofCheck(owner).setup(hostVeth: veth.host.name, mac: mac)
+            undo.add { try deps.macSpoofCheck(owner).teardown() }
         }
 
         let ipam = try allocation?.result()
@@ -80,7 +83,7 @@ public struct BridgePlugin: Plugin {
         var linkDeletion: BackgroundWork? = nil
         cleanup.attempt("deleting \(request.ifName)") { () throws(CNIError) in linkDeletion = try startLinkDeletion(request) }
         if config.macSpoofCheck {
-            cleanup.attempt("removing macspoofchk rules") { () throws(CNIError) in try MacSpoofCheck(owner: owner(request)).teardown() }
+            cleanup.attempt("removing macspoofchk rules") { () throws(CNIError) in try deps.macSpoofCheck(owner(request)).teardown() }
         }
         if config.ipMasq {
             let known = request.config.prevResult.map { $0.ips.map(\.address) }
