@@ -27,7 +27,7 @@ ALL_SPEC_VERSIONS=(0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0)
 
 common_setup() {
     [[ -d "$CNI_PLUGIN_DIR" ]] || { echo "CNI_PLUGIN_DIR=$CNI_PLUGIN_DIR is not a directory" >&2; return 1; }
-    TEST_TAG="swcni-$(printf '%x' "$BASHPID")-${BATS_TEST_NUMBER}"
+    TEST_TAG="swcni-${SPEC_TEST_RUN_ID:+$SPEC_TEST_RUN_ID-}$(printf '%x' "$BASHPID")-${BATS_TEST_NUMBER}"
     HOST_NS="${TEST_TAG}-h"
     POD_NS="${TEST_TAG}-c"
     NETNS_PATH="/run/netns/$POD_NS"
