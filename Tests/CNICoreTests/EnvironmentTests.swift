@@ -22,7 +22,7 @@ func env(_ command: String, _ extra: [String: String] = [:]) -> [String: String]
     }
 
     @Test(arguments: [
-        ("ADD", "CNI_CONTAINERID", "", 3), ("ADD", "CNI_CONTAINERID", "-bad", 4), ("ADD", "CNI_CONTAINERID", "a/b", 4),
+        ("ADD", "CNI_CONTAINERID", "", 4), ("ADD", "CNI_CONTAINERID", "-bad", 4), ("ADD", "CNI_CONTAINERID", "a/b", 4),
         ("ADD", "CNI_NETNS", "", 4), ("CHECK", "CNI_NETNS", "", 4), ("ADD", "CNI_IFNAME", "", 4),
         ("ADD", "CNI_IFNAME", "0123456789abcdef", 4), ("ADD", "CNI_IFNAME", "a/b", 4), ("ADD", "CNI_IFNAME", "..", 4),
         ("DEL", "CNI_IFNAME", "a b", 4), ("ADD", "CNI_IFNAME", "a:b", 4), ("GC", "CNI_PATH", "", 4),
@@ -38,6 +38,13 @@ func env(_ command: String, _ extra: [String: String] = [:]) -> [String: String]
             #expect(error.code.rawValue == code)
             if code == 4 && !value.isEmpty && command != "FROB" { #expect(error.msg.contains(value) || error.msg.contains(key)) }
         }
+    }
+
+    @Test func setButEmptyContainerIDIsUnknownContainer() {
+        var e = env("ADD")
+        e["CNI_CONTAINERID"] = ""
+        #expect(throws: CNIError.self) { try Environment(e) }
+        do { _ = try Environment(e) } catch { #expect(error.code == .unknownContainer) }
     }
 
     @Test func delNeedsNoNetns() throws {

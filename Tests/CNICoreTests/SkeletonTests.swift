@@ -70,6 +70,12 @@ func config(_ version: String, _ more: String = "") -> String {
         #expect(details.contains("0.9.0") && details.contains("1.1.0"))
     }
 
+    @Test func environmentErrorsAnswerInTheRequestVersion() throws {
+        let out = run(RecordingPlugin(), "ADD", config("0.4.0"), ["CNI_IFNAME": ""])
+        let json = try JSON.parse(out.stdout)
+        #expect(json["code"] == 4 && json["cniVersion"] == "0.4.0")
+    }
+
     @Test func versionEchoesRequestedVersion() throws {
         let out = Skeleton.run(RecordingPlugin(), environment: ["CNI_COMMAND": "VERSION"],
                                stdin: { Array(#"{"cniVersion":"0.4.0"}"#.utf8) })

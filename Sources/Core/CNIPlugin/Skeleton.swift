@@ -27,15 +27,19 @@ public enum Skeleton {
                            stdin: () -> [UInt8]?) -> Outcome {
         var labelVersion = SpecVersion.current.description
         do {
-            let env = try Environment(environment)
-            guard let command = env.command else {
+            guard let name = environment["CNI_COMMAND"], !name.isEmpty else {
                 let versions = plugin.supportedVersions.map(\.description).joined(separator: ", ")
                 return Outcome(exitCode: 0, stdout: "", stderr: "\(plugin.about)\nCNI protocol versions supported: \(versions)\n")
             }
+            // stdin first, so that even an environment error answers in the request's version.
             guard let bytes = stdin() else { throw CNIError(.ioFailure, "error reading from stdin") }
-            if command == .version { return versionOutcome(plugin, bytes) }
+            if name == Command.version.rawValue { return versionOutcome(plugin, bytes) }
+            if let text = (try? JSON.parse(bytes))?["cniVersion"]?.stringValue, SpecVersion(text) != nil {
+                labelVersion = text
+            }
+            let env = try Environment(environment)
+            guard let command = env.command else { throw CNIError(.invalidEnvironment, "CNI_COMMAND is empty") }
             let config = try NetworkConfig(bytes: bytes)
-            if !config.cniVersionText.isEmpty { labelVersion = config.cniVersionText }
             try config.validateName()
             try checkVersion(plugin, config, command)
             let request = Request(command: command, env: env, config: config)

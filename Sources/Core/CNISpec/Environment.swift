@@ -33,8 +33,13 @@ public struct Environment: Sendable {
     private func validate(for cmd: Command) throws(CNIError) {
         var missing: [String] = []
         if cmd.isPerAttachment {
-            if containerID.isEmpty { throw CNIError(.unknownContainer, "required env variable CNI_CONTAINERID is empty") }
-            if !Identifiers.isValidID(containerID) {
+            // Unset is a missing variable (4), as the reference reports it; set but empty is the spec's
+            // "container unknown" (3).
+            if raw["CNI_CONTAINERID"] == nil {
+                missing.append("CNI_CONTAINERID")
+            } else if containerID.isEmpty {
+                throw CNIError(.unknownContainer, "CNI_CONTAINERID is empty: no container to act on")
+            } else if !Identifiers.isValidID(containerID) {
                 throw CNIError(.invalidEnvironment, "invalid CNI_CONTAINERID \"\(containerID)\": must match ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$")
             }
             if ifName.isEmpty { missing.append("CNI_IFNAME") }
