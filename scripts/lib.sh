@@ -6,7 +6,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Debian packages the suite needs to build, test and demo (Swift itself is not packaged by Debian).
 BUILD_PACKAGES=(libnl-3-dev libnl-route-3-dev libjansson-dev pkg-config)
-TEST_PACKAGES=(bats jq iptables nftables iproute2 containernetworking-plugins conntrack)
+TEST_PACKAGES=(bats jq iptables nftables iproute2 containernetworking-plugins conntrack iputils-ping python3-minimal)
 # What the Swift toolchain needs at build time on Debian 12 (swift.org's list, minus the editors' extras).
 TOOLCHAIN_PACKAGES=(binutils git libc6-dev libgcc-12-dev libstdc++-12-dev libedit2 libsqlite3-0
                     libxml2-dev libncurses-dev libz3-dev libpython3-dev zlib1g-dev tzdata)
@@ -15,7 +15,8 @@ TOOLCHAIN_PACKAGES=(binutils git libc6-dev libgcc-12-dev libstdc++-12-dev libedi
 SWIFT_CANDIDATES=(${SWIFT_HOME:+"$SWIFT_HOME/usr/bin"} /opt/swift/usr/bin /usr/share/swift/usr/bin /usr/local/swift/usr/bin)
 
 # Release build settings; the static .pc files name libnl's and jansson's archives.
-RELEASE_FLAGS=(-c release --static-swift-stdlib -Xlinker -s)
+# Fully static executables: no dynamic loader or libstdc++ relocation at each exec (~0.4 ms per plugin run).
+RELEASE_FLAGS=(-c release -Xswiftc -static-executable -Xlinker -s)
 # SWIFT_SCRATCH_PATH: build directory other than .build (e.g. to not disturb a developer's build).
 SCRATCH_FLAGS=(${SWIFT_SCRATCH_PATH:+--scratch-path "$SWIFT_SCRATCH_PATH"})
 
@@ -90,7 +91,7 @@ check_static() {
             bad=1
         fi
     done
-    [[ $bad -eq 0 ]] && log "static linkage ok: plugins need only $(ldd "$(plugin_binaries | head -n1)" \
-        | awk '/=>/ {print $1}' | sort | tr '\n' ' ')"
+    [[ $bad -eq 0 ]] && log "static linkage ok: $(ldd "$(plugin_binaries | head -n1)" 2>&1 \
+        | awk '/=>/ {print $1} /not a dynamic/ {print "fully static"}' | sort | tr '\n' ' ')"
     return $bad
 }

@@ -49,7 +49,7 @@ public struct DiskAddressStore: AddressStore {
             throw CNIError(error, context: "reserving \(ip)")
         }
         do {
-            try FileSystem.writeAtomically(path(lastReservedName(rangeSetIndex)), contents: Array(ip.description.utf8))
+            try FileSystem.write(path(lastReservedName(rangeSetIndex)), contents: Array(ip.description.utf8))
         } catch {
             _ = try? FileSystem.remove(file)
             throw CNIError(error, context: "recording last reserved address \(ip)")

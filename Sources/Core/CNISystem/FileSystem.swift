@@ -33,19 +33,6 @@ public enum FileSystem {
         return true
     }
 
-    /// Writes a file atomically: a temporary file in the same directory, then rename(2).
-    public static func writeAtomically(_ path: String, contents: [UInt8], mode: UInt32 = 0o600) throws(SystemError) {
-        let tmp = path + ".tmp.\(getpid())"
-        do {
-            let fd = try FileDescriptor(open: tmp, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
-            try fd.writeAll(contents)
-            try syscall("rename \(tmp) to \(path)") { Glibc.rename(tmp, path) }
-        } catch {
-            unlink(tmp)
-            throw error
-        }
-    }
-
     /// Writes a file in place (O_TRUNC), e.g. a sysctl under /proc/sys.
     public static func write(_ path: String, contents: [UInt8], mode: UInt32 = 0o600) throws(SystemError) {
         try FileDescriptor(open: path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode).writeAll(contents)
