@@ -49,6 +49,13 @@ common_teardown() {
     wait 2>/dev/null || true
     [[ -n "${POD_NS:-}" ]] && ip netns del "$POD_NS" 2>/dev/null
     [[ -n "${HOST_NS:-}" ]] && ip netns del "$HOST_NS" 2>/dev/null
+    # Extra namespaces of the test (new_netns): every name starts with "$TEST_TAG-".
+    local ns
+    if [[ -n "${TEST_TAG:-}" ]]; then
+        for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -F -- "$TEST_TAG-" || true); do
+            [[ "$ns" == "$TEST_TAG-"* ]] && ip netns del "$ns" 2>/dev/null
+        done
+    fi
     [[ -n "${WORK_DIR:-}" && -d "$WORK_DIR" ]] && rm -rf "$WORK_DIR"
     return 0
 }
@@ -296,3 +303,168 @@ lo_is_up() {
 # result_ip4 / result_ip6: the first v4 / v6 address (without prefix) in a ≥0.3.0 result ($output).
 result_ip4() { jq -r '[.ips[]?.address | select(test(":") | not)][0] // empty | split("/")[0]' <<<"${1-$output}"; }
 result_ip6() { jq -r '[.ips[]?.address | select(test(":"))][0] // empty | split("/")[0]' <<<"${1-$output}"; }
+
+# ---------------------------------------------------------------------------------------------
+# Bridge networks: extra namespaces, configs, conflists, connectivity and firewall state
+# ---------------------------------------------------------------------------------------------
+
+# The bridge used by bridge tests. It lives in the test's private HOST_NS, so a fixed name is safe.
+BR_NAME=cnispec0
+# A python3 that does not depend on the caller's PATH (used as a tiny TCP listener and client).
+SPEC_PYTHON="$(command -v /usr/bin/python3 || command -v python3 || echo python3)"
+
+# new_netns SUFFIX: creates the extra network namespace "$TEST_TAG-SUFFIX" (a second pod, say).
+# Teardown deletes every namespace named "$TEST_TAG-…", even when it was created in a subshell.
+# ns_name SUFFIX / ns_path SUFFIX: its name and its /run/netns path.
+ns_name() { echo "$TEST_TAG-$1"; }
+ns_path() { echo "/run/netns/$TEST_TAG-$1"; }
+new_netns() {
+    ip netns add "$TEST_TAG-$1"
+}
+
+# br_config CNIVERSION RANGES_JSON [EXTRA_TOP_JSON [EXTRA_IPAM_JSON]]
+# A bridge network on $BR_NAME with isGateway and ipMasq and host-local IPAM in $DATA_DIR.
+# EXTRA_TOP_JSON is merged last, so it can override any key (e.g. '{"ipam": {}}' for L2 only).
+br_config() {
+    local v=$1 ranges=$2 top_extra=${3:-} ipam_extra=${4:-}
+    [[ -n "$ipam_extra" ]] || ipam_extra='{}'
+    [[ -n "$top_extra" ]] || top_extra='{}'
+    jq -cn --arg v "$v" --arg name "$NET_NAME" --arg br "$BR_NAME" --arg dd "$DATA_DIR" \
+        --argjson ranges "$ranges" --argjson ie "$ipam_extra" --argjson te "$top_extra" \
+        '{cniVersion: $v, name: $name, type: "bridge", bridge: $br, isGateway: true, ipMasq: true,
+          ipam: ({type: "host-local", dataDir: $dd, ranges: $ranges} + $ie)} + $te'
+}
+
+# with_prev CONFIG RESULT: CONFIG with prevResult = RESULT (what a runtime sends to CHECK and DEL).
+with_prev() {
+    jq -c --argjson r "$2" '. + {prevResult: $r}' <<<"$1"
+}
+
+# conflist_with_datadir FILE: the example FILE (a conflist or a single config) with every
+# ipam.dataDir pointed at $DATA_DIR.
+conflist_with_datadir() {
+    jq -c --arg dd "$DATA_DIR" '
+        def dd: if (.ipam | type) == "object" and (.ipam.type // "") != "" then .ipam.dataDir = $dd else . end;
+        if has("plugins") then .plugins |= map(dd) else dd end' "$1"
+}
+
+# as_conflist JSON: a single plugin config turned into a one-plugin conflist (a conflist unchanged).
+as_conflist() {
+    jq -c 'if has("plugins") then . else {cniVersion, name, plugins: [del(.cniVersion, .name)]} end' <<<"$1"
+}
+
+# run_conflist COMMAND CONFLIST PREV_RESULT [NAME=VALUE | -NAME]...   (PREV_RESULT "" for ADD)
+# What a runtime (libcni) does with a network config list: every plugin gets the list's cniVersion
+# and name. ADD runs the plugins in order, each with the previous plugin's result as prevResult;
+# CHECK runs them in order and DEL in reverse order, each with PREV_RESULT (the cached ADD result) as
+# prevResult when it is not empty. Only plugins whose binary exists in $CNI_PLUGIN_DIR run (so a conflist can
+# name plugins not built yet, e.g. portmap); CONFLIST_SKIPPED lists the others. Stops at the first
+# failure. Sets status/output/stderr as cni does; for ADD, output is the final result.
+run_conflist() {
+    local cmd=$1 list=$2 prev=$3; shift 3
+    local n i type conf
+    local -a idx=()
+    n="$(jq '.plugins | length' <<<"$list")"
+    if [[ "$cmd" == DEL ]]; then
+        for ((i = n - 1; i >= 0; i--)); do idx+=("$i"); done
+    else
+        for ((i = 0; i < n; i++)); do idx+=("$i"); done
+    fi
+    CONFLIST_SKIPPED=()
+    status=0 output="$prev" stderr=""
+    for i in "${idx[@]}"; do
+        type="$(jq -r --argjson i "$i" '.plugins[$i].type' <<<"$list")"
+        if [[ ! -x "$CNI_PLUGIN_DIR/$type" ]]; then
+            CONFLIST_SKIPPED+=("$type")
+            continue
+        fi
+        conf="$(jq -c --argjson i "$i" --arg prev "$prev" \
+            '.plugins[$i] + {cniVersion, name} + (if $prev == "" then {} else {prevResult: ($prev | fromjson)} end)' \
+            <<<"$list")"
+        cni "$type" "$cmd" "$conf" "$@"
+        [[ "$status" -eq 0 ]] || return 0
+        [[ "$cmd" == ADD ]] && prev="$output"
+    done
+    [[ "$cmd" == ADD ]] && output="$prev"
+    return 0
+}
+
+# ns_ping NS ADDRESS: one echo reply from ADDRESS (v4 or v6) in NS, retrying for up to ~6 s (a fresh
+# IPv6 gateway address may still be tentative). Prints ping's output on failure.
+ns_ping() {
+    local ns=$1 addr=$2 try out
+    for try in 1 2 3 4 5 6 7 8 9 10 11 12; do
+        out="$(ip netns exec "$ns" ping -n -c 1 -W 1 "$addr" 2>&1)" && return 0
+        sleep 0.5
+    done
+    echo "no reply from $addr in netns $ns: $out" >&2
+    return 1
+}
+
+# assert_ping NS ADDRESS: ns_ping or fail.
+assert_ping() {
+    ns_ping "$1" "$2" || fail "ping $2 from $1"
+}
+
+# result_gw4 / result_gw6: the gateway of the first v4 / v6 address of a ≥0.3.0 result.
+result_gw4() { jq -r '[.ips[]? | select(.address | test(":") | not) | .gateway][0] // empty' <<<"${1-$output}"; }
+result_gw6() { jq -r '[.ips[]? | select(.address | test(":")) | .gateway][0] // empty' <<<"${1-$output}"; }
+# result_host_veth: the host veth's name in a bridge result (interfaces[1]).
+result_host_veth() { jq -r '.interfaces[1].name // empty' <<<"${1-$output}"; }
+
+# host_veths: names of the veth links in HOST_NS, one per line.
+host_veths() { ip -n "$HOST_NS" -j link show type veth | jq -r '.[].ifname'; }
+
+# host_nat: the iptables and ip6tables nat tables of HOST_NS (iptables-save format).
+host_nat() {
+    ip netns exec "$HOST_NS" iptables-save -t nat 2>/dev/null
+    ip netns exec "$HOST_NS" ip6tables-save -t nat 2>/dev/null
+    return 0
+}
+
+# host_masq_chains: the CNI-… chains of both nat tables in HOST_NS, one per line (may repeat per family).
+host_masq_chains() { host_nat | sed -n 's/^:\(CNI-[^ ]*\) .*/\1/p'; }
+
+# host_masq_jumps: POSTROUTING rules jumping to a CNI-… chain, both families.
+host_masq_jumps() { host_nat | grep -E '^-A POSTROUTING .*-j CNI-' || true; }
+
+# nft_masq_rules: the rules of the reference nftables masquerade chain (inet cni_plugins_masquerade
+# masq_checks) in HOST_NS as a JSON array ([] when the table does not exist).
+nft_masq_rules() {
+    local json
+    json="$(ip netns exec "$HOST_NS" nft -j -a list table inet cni_plugins_masquerade 2>/dev/null)" || json='{"nftables":[]}'
+    jq -c '[.nftables[] | select(.rule and .rule.chain == "masq_checks") | .rule]' <<<"$json"
+}
+
+# assert_no_masquerade: no CNI- chain or POSTROUTING jump (iptables, both families), no nft masquerade rule.
+assert_no_masquerade() {
+    local chains jumps nft
+    chains="$(host_masq_chains)"; jumps="$(host_masq_jumps)"; nft="$(nft_masq_rules)"
+    [[ -z "$chains" ]] || fail "masquerade chains left: $chains" || return 1
+    [[ -z "$jumps" ]] || fail "POSTROUTING jumps left: $jumps" || return 1
+    [[ "$nft" == "[]" ]] || fail "nft masquerade rules left: $nft"
+}
+
+# assert_no_veths: no veth left in HOST_NS (waits up to ~5 s: a deleted netns takes its veths down
+# asynchronously).
+assert_no_veths() {
+    local left try
+    for try in $(seq 1 25); do
+        left="$(host_veths)"
+        [[ -z "$left" ]] && return 0
+        sleep 0.2
+    done
+    fail "veths left in the host netns: $(tr '\n' ' ' <<<"$left")"
+}
+
+# assert_nothing_left: no veth, no lease, no masquerade rule in the host.
+assert_nothing_left() {
+    assert_no_veths && assert_no_leases && assert_no_masquerade
+}
+
+# assert_check_failed: CHECK reported the failure: a CNI error object (spec), with code 104 (this
+# suite's code for "CHECK found a difference"; the spec leaves 100+ to plugins).
+assert_check_failed() {
+    assert_cni_error_any || return 1
+    assert_cni_error 104
+}
