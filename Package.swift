@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "host-local", targets: ["host-local"]),
         .executable(name: "loopback", targets: ["loopback"]),
         .executable(name: "bridge", targets: ["bridge"]),
+        .executable(name: "macvlan", targets: ["macvlan"]),
     ],
     targets: [
         // C bridges: only the matching Swift module imports each of these.
@@ -42,6 +43,9 @@ let package = Package(
                 dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink",
                                "CNIIPAM", "CNIFirewall"],
                 path: "Sources/Plugins/main/Bridge"),
+        .target(name: "MacvlanPlugin",
+                dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNINamespace", "CNINetlink", "CNIIPAM"],
+                path: "Sources/Plugins/main/Macvlan", exclude: ["README.md"]),
 
         // Executables, named exactly as their CNI type.
         .executableTarget(name: "host-local", dependencies: ["HostLocalPlugin"],
@@ -50,6 +54,7 @@ let package = Package(
                           path: "Sources/Executables/loopback"),
 
         .executableTarget(name: "bridge", dependencies: ["BridgePlugin"], path: "Sources/Executables/bridge"),
+        .executableTarget(name: "macvlan", dependencies: ["MacvlanPlugin"], path: "Sources/Executables/macvlan"),
 
         // Test support and tests.
         .target(name: "CNITesting", dependencies: ["CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink",
@@ -70,6 +75,10 @@ let package = Package(
                     dependencies: ["BridgePlugin", "CNITesting", "CNISpec", "CNIJSON", "CNIPlugin", "CNINetlink",
                                    "CNIFirewall", "CNIIPAM"],
                     path: "Tests/BridgeTests"),
+        .testTarget(name: "MacvlanTests",
+                    dependencies: ["MacvlanPlugin", "CNITesting", "CNISpec", "CNIJSON", "CNIPlugin", "CNINetlink",
+                                   "CNINamespace", "CNIIPAM"],
+                    path: "Tests/MacvlanTests"),
     ],
     swiftLanguageModes: [.v6]
 )
