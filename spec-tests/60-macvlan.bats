@@ -261,6 +261,44 @@ assert_message_names() {
     assert_success
 }
 
+@test "16 ADDs launched at once on one master: 0 failures, 16 distinct addresses, pods reach each other; 16 DELs leave nothing" {
+    local conf i n=16 failed=0
+    conf="$(mv_config 1.0.0 "$V4_RANGES")"
+    for i in $(seq 1 $n); do new_netns "p$i"; done
+    for i in $(seq 1 $n); do
+        (
+            cni macvlan ADD "$conf" "CNI_CONTAINERID=p$i" "CNI_NETNS=$(ns_path "p$i")"
+            printf '%s' "$status" >"$WORK_DIR/status.$i"
+            printf '%s' "$output" >"$WORK_DIR/result.$i"
+        ) 3>&- &
+    done
+    wait
+    for i in $(seq 1 $n); do
+        if [[ "$(cat "$WORK_DIR/status.$i")" != 0 ]]; then
+            failed=$((failed + 1))
+            echo "ADD p$i failed: $(cat "$WORK_DIR/result.$i")" >&2
+        fi
+    done
+    assert_equal "$failed" 0 "failed ADDs"
+    assert_equal "$(for i in $(seq 1 $n); do jq -r '.ips[0].address' "$WORK_DIR/result.$i"; done | sort -u | wc -l)" "$n" \
+        "distinct addresses"
+    assert_equal "$(lease_count)" "$n" "leases"
+    assert_ping "$(ns_name p1)" "$(result_ip4 "$(cat "$WORK_DIR/result.$n")")"
+    for i in $(seq 1 $n); do
+        (
+            cni macvlan DEL "$(with_prev "$conf" "$(cat "$WORK_DIR/result.$i")")" "CNI_CONTAINERID=p$i" "CNI_NETNS=$(ns_path "p$i")"
+            printf '%s' "$status" >"$WORK_DIR/status.$i"
+        ) 3>&- &
+    done
+    wait
+    for i in $(seq 1 $n); do
+        [[ "$(cat "$WORK_DIR/status.$i")" == 0 ]] || failed=$((failed + 1))
+        assert_no_macvlan "$(ns_name "p$i")" || return 1
+    done
+    assert_equal "$failed" 0 "failed DELs"
+    assert_no_leases
+}
+
 @test "STATUS (1.1.0): success with the master, error 50 without it (needs spec 1.1.0)" {
     require_spec 1.1.0 macvlan
     local conf; conf="$(mv_config 1.1.0 "$V4_RANGES")"
@@ -270,6 +308,33 @@ assert_message_names() {
     cni macvlan STATUS "$conf"
     assert_cni_error 50
     assert_message_names "$MV_MASTER"
+}
+
+@test "GC (1.1.0): delegates to IPAM, which releases the lease of the attachment not in cni.dev/valid-attachments (needs spec 1.1.0)" {
+    require_spec 1.1.0 macvlan
+    local conf; conf="$(mv_config 1.1.0 "$V4_RANGES")"
+    cni macvlan ADD "$conf"
+    assert_success
+    local ip1; ip1="$(result_ip4)"
+    new_netns p2
+    pod2 ADD "$conf"
+    assert_success
+    assert_equal "$(lease_count)" 2 "leases before GC"
+    cni macvlan GC "$(jq -c --arg cid "$CID" '. + {"cni.dev/valid-attachments": [{containerID: $cid, ifname: "eth0"}]}' <<<"$conf")"
+    assert_success
+    assert_equal "$(lease_count)" 1 "leases after GC"
+    assert_lease "$ip1" "$CID" eth0
+}
+
+@test "IPv6 only: the pod gets its address and reaches a second pod" {
+    local conf; conf="$(mv_config 1.0.0 "$V6_RANGES")"
+    cni macvlan ADD "$conf"
+    assert_success
+    assert_jq '(.ips | length) == 1 and (.ips[0].address | test(":")) and .ips[0].interface == 0'
+    new_netns p2
+    pod2 ADD "$conf"
+    assert_success
+    assert_ping "$POD_NS" "$(result_ip6)"
 }
 
 @test "conf/macvlan.conflist: two pods on the example network reach each other; DEL leaves nothing" {
