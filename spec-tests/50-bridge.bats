@@ -16,11 +16,6 @@ add_pod() {
     assert_success
 }
 
-# pod_addrs NS IFNAME: the global addresses of IFNAME in NS, "addr/prefix", sorted.
-pod_addrs() {
-    ip -n "$1" -j addr show dev "$2" scope global | jq -r '.[].addr_info[] | select(.local) | "\(.local)/\(.prefixlen)"' | sort
-}
-
 @test "two pods on one bridge ping each other and the gateway over IPv4 and IPv6" {
     local conf r1 r2
     conf="$(br_config 1.0.0 "$DUAL_RANGES")"
@@ -38,9 +33,9 @@ pod_addrs() {
     assert_jq '.ips[0].address == "10.250.0.3/24" and .ips[1].address == "fd00:5ca1:ab1e::3/64"'
 
     # The addresses are where the results say, the gateways are on the bridge, the veths on the bridge.
-    assert_equal "$(pod_addrs "$POD_NS" eth0 | tr '\n' ' ')" "10.250.0.2/24 fd00:5ca1:ab1e::2/64 " "pod 1 eth0"
-    assert_equal "$(pod_addrs "$(ns_name p2)" eth0 | tr '\n' ' ')" "10.250.0.3/24 fd00:5ca1:ab1e::3/64 " "pod 2 eth0"
-    assert_equal "$(pod_addrs "$HOST_NS" "$BR_NAME" | tr '\n' ' ')" "10.250.0.1/24 fd00:5ca1:ab1e::1/64 " "bridge"
+    assert_equal "$(ns_addrs "$POD_NS" eth0 | tr '\n' ' ')" "10.250.0.2/24 fd00:5ca1:ab1e::2/64 " "pod 1 eth0"
+    assert_equal "$(ns_addrs "$(ns_name p2)" eth0 | tr '\n' ' ')" "10.250.0.3/24 fd00:5ca1:ab1e::3/64 " "pod 2 eth0"
+    assert_equal "$(ns_addrs "$HOST_NS" "$BR_NAME" | tr '\n' ' ')" "10.250.0.1/24 fd00:5ca1:ab1e::1/64 " "bridge"
     assert_equal "$(ip -n "$HOST_NS" -j link show master "$BR_NAME" | jq -r '[.[].ifname] | sort | join(" ")')" \
         "$(jq -rn --argjson a "$r1" --argjson b "$r2" '[$a.interfaces[1].name, $b.interfaces[1].name] | sort | join(" ")')" \
         "bridge ports"
@@ -140,7 +135,7 @@ sys.stdout.write(os.readlink("/proc/self/ns/net") + "\n" + data.decode())' "$(ca
     cni bridge DEL "$(with_prev "$confA" "$rA")" CNI_IFNAME=eth0
     assert_success
     ! ip -n "$POD_NS" link show eth0 >/dev/null 2>&1 || fail "eth0 still in the pod"
-    assert_equal "$(pod_addrs "$POD_NS" eth1)" 10.251.0.2/24 "eth1 after DEL of A"
+    assert_equal "$(ns_addrs "$POD_NS" eth1)" 10.251.0.2/24 "eth1 after DEL of A"
     assert_ping "$POD_NS" 10.251.0.1
     NET_NAME=neta assert_no_leases
     assert_equal "$(NET_NAME=netb lease_count)" 1 "leases of B"
@@ -179,7 +174,7 @@ sys.stdout.write(os.readlink("/proc/self/ns/net") + "\n" + data.decode())' "$(ca
     assert_jq '(.ips // []) | length == 0'
     ip -n "$POD_NS" -j link show dev eth0 | jq -e '.[0].flags | index("UP") != null' >/dev/null \
         || fail "container eth0 is not up: $(ip -n "$POD_NS" link show dev eth0)"
-    [[ -z "$(pod_addrs "$POD_NS" eth0)" ]] || fail "L2 eth0 has addresses: $(pod_addrs "$POD_NS" eth0)"
+    [[ -z "$(ns_addrs "$POD_NS" eth0)" ]] || fail "L2 eth0 has addresses: $(ns_addrs "$POD_NS" eth0)"
     [[ ! -e "$DATA_DIR" ]] || fail "L2 ADD touched the IPAM data dir"
     assert_no_masquerade
     cni bridge DEL "$(with_prev "$conf" "$r")"

@@ -146,6 +146,26 @@ add_ok() {
     assert_nothing_left
 }
 
+@test "DEL after the pod netns was deleted, without prevResult (a lost cache), still removes the masquerade rules (reference 1.1.1 leaks them)" {
+    local conf
+    conf="$(br_config 1.0.0 "$DUAL_RANGES")"
+    add_ok "$conf"
+    ip netns del "$POD_NS"
+    cni bridge DEL "$conf"
+    assert_success
+    assert_nothing_left
+}
+
+@test "DEL with CNI_NETNS unset (prevResult) removes the lease and the masquerade rules (reference 1.1.1 leaks them)" {
+    local conf
+    conf="$(br_config 1.0.0 "$DUAL_RANGES")"
+    add_ok "$conf"
+    cni bridge DEL "$(with_prev "$conf" "$RESULT")" -CNI_NETNS
+    assert_success
+    assert_no_leases
+    assert_no_masquerade
+}
+
 @test "DEL after the pod netns was deleted removes the nftables masquerade rules (ipMasqBackend nftables; not in reference 1.1.1)" {
     local conf
     conf="$(br_config 1.0.0 "$DUAL_RANGES" '{"ipMasqBackend": "nftables"}')"

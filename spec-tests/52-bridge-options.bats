@@ -188,3 +188,95 @@ kernel_has_vlan_filtering() {
     assert_success
     assert_nothing_left
 }
+
+# ---------------------------------------------------------------------------------------------
+# A failed ADD undoes what it did
+# ---------------------------------------------------------------------------------------------
+
+@test "ADD failing after IPAM (bridge holds another IPv4 address, no forceAddress): no lease, veth or rule left (reference 1.1.1 leaves the veth)" {
+    ip -n "$HOST_NS" link add "$BR_NAME" type bridge
+    ip -n "$HOST_NS" addr add 10.9.9.1/24 dev "$BR_NAME"
+    ip -n "$HOST_NS" link set "$BR_NAME" up
+    cni bridge ADD "$(br_config 1.0.0 "$V4_RANGES")"
+    assert_cni_error_any
+    jq -e '(.msg + " " + (.details // "")) | test("address|IP"; "i")' <<<"$output" >/dev/null \
+        || fail "the error does not mention the address conflict"
+    assert_nothing_left
+    ! ip -n "$POD_NS" link show eth0 >/dev/null 2>&1 || fail "eth0 left in the pod"
+    assert_equal "$(ns_addrs "$HOST_NS" "$BR_NAME")" 10.9.9.1/24 "bridge addresses"
+}
+
+@test "forceAddress replaces a different IPv4 address on the bridge" {
+    ip -n "$HOST_NS" link add "$BR_NAME" type bridge
+    ip -n "$HOST_NS" addr add 10.9.9.1/24 dev "$BR_NAME"
+    add_ok "$(br_config 1.0.0 "$V4_RANGES" '{"forceAddress": true}')"
+    assert_equal "$(ns_addrs "$HOST_NS" "$BR_NAME")" 10.250.0.1/24 "bridge addresses"
+    assert_ping "$POD_NS" 10.250.0.1
+}
+
+@test "ADD when IPAM has no address left: error, no veth or rule left, the first pod unharmed (reference 1.1.1 leaves the veth)" {
+    local conf
+    conf="$(br_config 1.0.0 '[[{"subnet":"10.250.0.0/24","rangeStart":"10.250.0.2","rangeEnd":"10.250.0.2"}]]')"
+    add_ok "$conf"
+    new_netns p2
+    cni bridge ADD "$conf" CNI_CONTAINERID=c2 CNI_NETNS="$(ns_path p2)"
+    assert_cni_error_any
+    assert_equal "$(host_veths | wc -l)" 1 "host veths"
+    assert_equal "$(lease_count)" 1 "leases"
+    assert_equal "$(host_masq_jumps | wc -l)" 1 "POSTROUTING jumps"
+    ! ip -n "$(ns_name p2)" link show eth0 >/dev/null 2>&1 || fail "eth0 left in the second pod"
+    assert_ping "$POD_NS" 10.250.0.1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Interface details: MAC, MTU, DNS, disableContainerInterface
+# ---------------------------------------------------------------------------------------------
+
+@test "container MAC: runtimeConfig.mac over args.cni.mac over CNI_ARGS MAC=" {
+    local base conf
+    base="$(br_config 1.0.0 "$V4_RANGES")"
+    new_netns p2
+    new_netns p3
+    add_ok "$base" "CNI_ARGS=IgnoreUnknown=1;MAC=02:00:00:00:00:03" CNI_CONTAINERID=c3 CNI_NETNS="$(ns_path p3)"
+    assert_equal "$(ip -n "$(ns_name p3)" -j link show eth0 | jq -r '.[0].address')" 02:00:00:00:00:03 "CNI_ARGS MAC"
+    assert_jq '.interfaces[2].mac == "02:00:00:00:00:03"'
+    conf="$(jq -c '. + {args: {cni: {mac: "02:00:00:00:00:02"}}}' <<<"$base")"
+    add_ok "$conf" "CNI_ARGS=IgnoreUnknown=1;MAC=02:00:00:00:00:09" CNI_CONTAINERID=c2 CNI_NETNS="$(ns_path p2)"
+    assert_equal "$(ip -n "$(ns_name p2)" -j link show eth0 | jq -r '.[0].address')" 02:00:00:00:00:02 "args.cni.mac"
+    conf="$(jq -c '. + {args: {cni: {mac: "02:00:00:00:00:09"}}, runtimeConfig: {mac: "02:00:00:00:00:01"}}' <<<"$base")"
+    add_ok "$conf" "CNI_ARGS=IgnoreUnknown=1;MAC=02:00:00:00:00:08"
+    assert_equal "$(ip -n "$POD_NS" -j link show eth0 | jq -r '.[0].address')" 02:00:00:00:00:01 "runtimeConfig.mac"
+    assert_jq '.interfaces[2].mac == "02:00:00:00:00:01"'
+    cni bridge CHECK "$(with_prev "$conf" "$RESULT")"
+    assert_success
+}
+
+@test "mtu: both veth ends and a new bridge get it" {
+    add_ok "$(br_config 1.0.0 "$V4_RANGES" '{"mtu": 1400}')"
+    assert_equal "$(ip -n "$POD_NS" -j link show eth0 | jq '.[0].mtu')" 1400 "container MTU"
+    assert_equal "$(ip -n "$HOST_NS" -j link show "$(result_host_veth)" | jq '.[0].mtu')" 1400 "host veth MTU"
+    assert_equal "$(ip -n "$HOST_NS" -j link show "$BR_NAME" | jq '.[0].mtu')" 1400 "bridge MTU"
+}
+
+@test "dns in the config replaces IPAM's in the result" {
+    add_ok "$(br_config 1.0.0 "$V4_RANGES" '{"dns": {"nameservers": ["10.250.0.53"], "search": ["pod.example"]}}')"
+    assert_jq '.dns.nameservers == ["10.250.0.53"] and .dns.search == ["pod.example"]'
+}
+
+@test "disableContainerInterface (L2 only): the container end stays down (not in reference 1.1.1)" {
+    local conf
+    conf="$(br_config 1.0.0 "$V4_RANGES" '{"ipam": {}, "isGateway": false, "ipMasq": false, "disableContainerInterface": true}')"
+    add_ok "$conf"
+    ip -n "$POD_NS" -j link show dev eth0 | jq -e '.[0].flags | index("UP") == null' >/dev/null \
+        || fail "container eth0 is up: $(ip -n "$POD_NS" link show dev eth0)"
+    cni bridge DEL "$(with_prev "$conf" "$RESULT")"
+    assert_success
+    assert_no_veths
+}
+
+@test "disableContainerInterface with IPAM: error, host unchanged (not in reference 1.1.1)" {
+    snapshot_host
+    cni bridge ADD "$(br_config 1.0.0 "$V4_RANGES" '{"disableContainerInterface": true}')"
+    assert_cni_error_any
+    assert_host_unchanged
+}

@@ -412,6 +412,11 @@ result_gw6() { jq -r '[.ips[]? | select(.address | test(":")) | .gateway][0] // 
 # result_host_veth: the host veth's name in a bridge result (interfaces[1]).
 result_host_veth() { jq -r '.interfaces[1].name // empty' <<<"${1-$output}"; }
 
+# ns_addrs NS IFNAME: the global addresses of IFNAME in NS as "addr/prefix", sorted, one per line.
+ns_addrs() {
+    ip -n "$1" -j addr show dev "$2" scope global | jq -r '.[].addr_info[] | select(.local) | "\(.local)/\(.prefixlen)"' | sort
+}
+
 # host_veths: names of the veth links in HOST_NS, one per line.
 host_veths() { ip -n "$HOST_NS" -j link show type veth | jq -r '.[].ifname'; }
 
