@@ -44,7 +44,7 @@ let package = Package(
                                "CNIIPAM", "CNIFirewall"],
                 path: "Sources/Plugins/main/Bridge"),
         .target(name: "MacvlanPlugin",
-                dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNINamespace", "CNINetlink", "CNIIPAM"],
+                dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNINamespace", "CNINetlink", "CNIIPAM", "CNISystem"],
                 path: "Sources/Plugins/main/Macvlan", exclude: ["README.md"]),
 
         // Executables, named exactly as their CNI type.

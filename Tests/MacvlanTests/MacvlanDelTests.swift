@@ -8,12 +8,20 @@ import Testing
     @Test(arguments: SpecVersion.all)
     func delReleasesIPAMThenRemovesTheLink(_ version: SpecVersion) throws {
         let h = MacvlanHarness()
-        let config = mvconf(version: version.description)
+        let config = mvconf(ipam: dhcp, version: version.description)
         if version >= .v0_3_0 { #expect(h.run("ADD", config).exitCode == 0) } else { _ = h.run("ADD", config) }
         let out = h.run("DEL", config)
         #expect(out.exitCode == 0 && out.stdout.isEmpty, "\(out.stdout)")
         #expect(h.container.linkNamed("eth0") == nil)
         #expect(h.ipamSawLink.last == "DEL link=true", "IPAM DEL runs while the link still exists (DHCP needs it)")
+    }
+
+    @Test func delOverlapsTheReleaseWithTheLinkDeletionForOtherIPAM() throws {
+        let h = MacvlanHarness()
+        #expect(h.run("ADD", mvconf()).exitCode == 0)
+        #expect(h.run("DEL", mvconf()).exitCode == 0)
+        #expect(h.container.linkNamed("eth0") == nil)
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
     }
 
     @Test func delTwiceSucceeds() throws {

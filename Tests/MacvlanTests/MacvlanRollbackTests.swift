@@ -36,12 +36,21 @@ let faults: [Fault] = [
         #expect(h.host.createdLinkNames == ["mv0"], "the master stays")
     }
 
-    @Test func failedCreationCallsNoIPAMAndDeletesNothing() throws {
+    @Test func failedCreationWithDHCPCallsNoIPAMAndDeletesNothing() throws {
         let h = MacvlanHarness()
         h.host.failures["createMacvlan"] = boom
-        let error = try reportedError(h.run("ADD", mvconf()))
+        let error = try reportedError(h.run("ADD", mvconf(ipam: dhcp)))
         #expect(error.code == 100 && error.text.contains("injected failure"))
         #expect(h.ipam.calls.isEmpty)
+        #expect(!h.container.calls.contains { $0.hasPrefix("deleteLink") })
+    }
+
+    /// Other IPAM runs beside link creation, so a failed creation releases what IPAM reserved.
+    @Test func failedCreationReleasesTheParallelAllocation() throws {
+        let h = MacvlanHarness()
+        h.host.failures["createMacvlan"] = boom
+        _ = try reportedError(h.run("ADD", mvconf()))
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
         #expect(!h.container.calls.contains { $0.hasPrefix("deleteLink") })
     }
 
@@ -56,7 +65,7 @@ let faults: [Fault] = [
     @Test func theLeaseIsReleasedBeforeTheLinkGoes() throws {
         let h = MacvlanHarness()
         h.container.failures["addAddress"] = boom
-        _ = try reportedError(h.run("ADD", mvconf()))
+        _ = try reportedError(h.run("ADD", mvconf(ipam: dhcp)))
         #expect(h.ipamSawLink == ["ADD link=true", "DEL link=true"], "undo runs newest first, as DEL's order")
     }
 }

@@ -1,5 +1,6 @@
 // BridgePlugin: the CNI `bridge` plugin's verbs, each a short list of named steps.
 import CNIFirewall
+import CNIIPAM
 import CNINamespace
 import CNINetlink
 import CNIPlugin

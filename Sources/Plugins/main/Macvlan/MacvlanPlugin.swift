@@ -3,6 +3,8 @@ import CNINamespace
 import CNINetlink
 import CNIPlugin
 import CNISpec
+import CNISystem
+import CNIIPAM
 
 /// A macvlan on a parent ("master") link, created directly in the container's namespace: the container
 /// gets its own MAC on the parent's network. Config keys and behaviour: README.md beside this file.
@@ -26,16 +28,18 @@ public struct MacvlanPlugin: Plugin {
         var undo = Rollback()
         defer { undo.unwind() }
 
+        // IPAM runs on its own thread while the link is created, unless it needs the link (dhcp).
+        let early = config.isL2 || PendingAllocation.needsLinkFirst(config.ipamType) ? nil
+            : PendingAllocation(ipam: deps.ipam, request: request)
+        // Registered first: the spec asks for a delegate DEL after a failed delegate ADD too.
+        if let early { undo.add { try early.release() } }
         let link = try createLink(request, config, master: master, creator: parentSide, netns: netns, container: container)
         undo.add { try container.deleteLink(link) }
         var result = CNIResult(interfaces: [Interface(name: link.name, mac: link.mac?.description ?? "", sandbox: request.netns)])
         if !config.isL2 {
-            // Registered first: the spec asks for a delegate DEL after a failed delegate ADD too.
-            undo.add { try deps.ipam.del(request) }
-            let ipam = try deps.ipam.add(request)
-            guard !ipam.ips.isEmpty else {
-                throw CNIError(.invalidNetworkConfig, "IPAM plugin \(config.ipamType ?? "") returned no IP addresses")
-            }
+            let allocation = early ?? PendingAllocation(ipam: deps.ipam, request: request)
+            if early == nil { undo.add { try allocation.release() } }
+            let ipam = try allocation.result()
             result.ips = ipam.ips.map { var ip = $0; ip.interface = 0; return ip }
             result.routes = ipam.routes
             result.dns = ipam.dns
@@ -79,8 +83,16 @@ public struct MacvlanPlugin: Plugin {
     /// so DEL works after the master is gone.
     public func del(_ request: Request) throws {
         var cleanup = CleanupErrors()
-        if request.config.ipamType != nil {
-            cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) }
+        let ipamType = request.config.ipamType
+        // The release overlaps the ~20 ms the kernel takes to destroy the link, except for IPAM that
+        // needs the link to release (dhcp), which goes strictly first.
+        var release: BackgroundWork? = nil
+        if ipamType != nil {
+            if PendingAllocation.needsLinkFirst(ipamType) {
+                cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) }
+            } else {
+                release = BackgroundWork { try deps.ipam.del(request) }
+            }
         }
         if !request.netns.isEmpty {
             cleanup.attempt("deleting \(request.ifName)") { () throws(CNIError) in
@@ -89,6 +101,7 @@ public struct MacvlanPlugin: Plugin {
                 if let link = try container.link(named: request.ifName) { try container.deleteLink(link) }
             }
         }
+        if let release { cleanup.attempt("releasing IPAM") { try release.wait() } }
         try cleanup.throwIfAny()
     }
 

@@ -1,23 +1,24 @@
 // PendingAllocation: the IPAM ADD, started on a second thread and joined when its addresses are needed.
-import CNIIPAM
 import CNIPlugin
 import CNISpec
 import CNISystem
 
-final class PendingAllocation: @unchecked Sendable {
+/// Lets a main plugin set up its links while IPAM runs. Not for IPAM that needs the link to exist
+/// during its ADD (`dhcp`): see `needsLinkFirst`.
+public final class PendingAllocation: @unchecked Sendable {
     private let ipam: any IPAMDelegate
     private let request: Request
     private var allocated: CNIResult?
     private var work: BackgroundWork?
 
-    init(ipam: any IPAMDelegate, request: Request) {
+    public init(ipam: any IPAMDelegate, request: Request) {
         self.ipam = ipam
         self.request = request
         work = BackgroundWork { [unowned self] in self.allocated = try self.ipam.add(self.request) }
     }
 
     /// Waits for IPAM; its error is the ADD's error. A result without addresses is an error too.
-    func result() throws -> CNIResult {
+    public func result() throws -> CNIResult {
         try work?.wait()
         work = nil
         guard let allocated, !allocated.ips.isEmpty else {
@@ -28,9 +29,13 @@ final class PendingAllocation: @unchecked Sendable {
 
     /// Undo: waits for IPAM to finish, then releases whatever it may have reserved (DEL is idempotent,
     /// and the spec asks for a DEL of the delegate after a failed ADD too).
-    func release() throws {
+    public func release() throws {
         try? work?.wait()
         work = nil
         try ipam.del(request)
     }
+
+    /// IPAM types that talk over the container's interface during ADD and DEL, so must not overlap
+    /// with creating or deleting it.
+    public static func needsLinkFirst(_ ipamType: String?) -> Bool { ipamType == "dhcp" }
 }
