@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "loopback", targets: ["loopback"]),
         .executable(name: "bridge", targets: ["bridge"]),
         .executable(name: "macvlan", targets: ["macvlan"]),
+        .executable(name: "portmap", targets: ["portmap"]),
     ],
     targets: [
         // C bridges: only the matching Swift module imports each of these.
@@ -46,6 +47,9 @@ let package = Package(
         .target(name: "MacvlanPlugin",
                 dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNINamespace", "CNINetlink", "CNIIPAM", "CNISystem"],
                 path: "Sources/Plugins/main/Macvlan", exclude: ["README.md"]),
+        .target(name: "PortmapPlugin",
+                dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink", "CNIFirewall"],
+                path: "Sources/Plugins/meta/Portmap", exclude: ["README.md"]),
 
         // Executables, named exactly as their CNI type.
         .executableTarget(name: "host-local", dependencies: ["HostLocalPlugin"],
@@ -55,6 +59,7 @@ let package = Package(
 
         .executableTarget(name: "bridge", dependencies: ["BridgePlugin"], path: "Sources/Executables/bridge"),
         .executableTarget(name: "macvlan", dependencies: ["MacvlanPlugin"], path: "Sources/Executables/macvlan"),
+        .executableTarget(name: "portmap", dependencies: ["PortmapPlugin"], path: "Sources/Executables/portmap"),
 
         // Test support and tests.
         .target(name: "CNITesting", dependencies: ["CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink",
@@ -79,6 +84,10 @@ let package = Package(
                     dependencies: ["MacvlanPlugin", "CNITesting", "CNISpec", "CNIJSON", "CNIPlugin", "CNINetlink",
                                    "CNINamespace", "CNIIPAM"],
                     path: "Tests/MacvlanTests"),
+        .testTarget(name: "PortmapTests",
+                    dependencies: ["PortmapPlugin", "CNITesting", "CNISpec", "CNIJSON", "CNIPlugin", "CNINetlink",
+                                   "CNIFirewall"],
+                    path: "Tests/PortmapTests"),
     ],
     swiftLanguageModes: [.v6]
 )

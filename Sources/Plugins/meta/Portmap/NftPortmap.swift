@@ -1,0 +1,96 @@
+// NftPortmap: the nftables backend: list the table, render, apply one `nft -f` transaction, under a lock.
+import CNIFirewall
+import CNIJSON
+import CNINetlink
+import CNISpec
+import CNISystem
+
+/// Reads a whole table and applies scripts; a fake stands in for tests.
+public protocol NftTableAccess {
+    /// `nft -j -a list table <family> <name>`; nil when the table does not exist.
+    func list(family: String, table: String) throws(CNIError) -> JSON?
+    /// `nft -f -`: one transaction.
+    func apply(_ script: String) throws(CNIError)
+}
+
+/// Execs this machine's `nft`.
+public struct SystemNftTable: NftTableAccess {
+    let environment: [String: String]
+    public init(environment: [String: String] = ["PATH": SystemIptables.searchPath]) { self.environment = environment }
+
+    public func list(family: String, table: String) throws(CNIError) -> JSON? {
+        let out = try run(["-j", "-a", "list", "table", family, table], input: [])
+        guard let out else { return nil }
+        do { return try JSON.parse(out) } catch { throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)") }
+    }
+
+    public func apply(_ script: String) throws(CNIError) { _ = try run(["-f", "-"], input: Array(script.utf8)) }
+
+    private func run(_ args: [String], input: [UInt8]) throws(CNIError) -> [UInt8]? {
+        guard let path = Subprocess.find("nft", inPath: (environment["PATH"] ?? "") + ":" + SystemIptables.searchPath) else {
+            throw CNIError(.systemFailure, "nft not found: install nftables")
+        }
+        let out: ProcessOutput
+        do { out = try Subprocess.run(path, arguments: args, environment: environment, input: input, captureStderr: true) }
+        catch { throw CNIError(error, context: "running nft") }
+        if out.succeeded { return out.stdout }
+        let why = String(decoding: out.stderr, as: UTF8.self).trimmingWhitespace()
+        if input.isEmpty && why.contains("No such file or directory") { return nil }
+        throw CNIError(.systemFailure, "nft \(args.joined(separator: " ")) failed: \(why)", details: String(decoding: input, as: UTF8.self))
+    }
+}
+
+/// Port mappings in `table inet swcni_portmap`; reads and writes happen under one lock so the conflict
+/// check sees every other owner's elements.
+public struct NftPortmap: PortmapBackend {
+    let nft: any NftTableAccess
+    let lockPath: String
+    let tableMayExist: () -> Bool
+
+    public init(_ nft: any NftTableAccess = SystemNftTable(), lockPath: String,
+                tableMayExist: @escaping () -> Bool = { NetfilterProbe.tableExists(family: "inet", name: NftPortmapRules.table) }) {
+        self.nft = nft; self.lockPath = lockPath; self.tableMayExist = tableMayExist
+    }
+
+    private func current() throws(CNIError) -> NftPortmapState {
+        guard tableMayExist(), let listing = try nft.list(family: "inet", table: NftPortmapRules.table) else { return NftPortmapState() }
+        return NftPortmapState(listing: listing)
+    }
+
+    public func setup(_ owner: RuleOwner, _ config: PortmapConfig) throws(CNIError) {
+        let rules = NftPortmapRules(owner: owner, config: config)
+        guard rules.applies(.v4) || rules.applies(.v6) else { return }
+        try withLock(lockPath) { () throws(CNIError) in
+            let state = try current()
+            let conflicts = rules.conflicts(current: state)
+            if !conflicts.isEmpty { throw CNIError(.alreadyExists, "host port conflict: \(conflicts.joined(separator: "; "))") }
+            try nft.apply(rules.setupScript(current: state))
+        }
+    }
+
+    public func teardown(_ owner: RuleOwner) throws(CNIError) {
+        guard tableMayExist() else { return }
+        try withLock(lockPath) { () throws(CNIError) in
+            if let script = NftPortmapRules(owner: owner, config: PortmapConfig()).teardownScript(current: try current()) {
+                try nft.apply(script)
+            }
+        }
+    }
+
+    public func missing(_ owner: RuleOwner, _ config: PortmapConfig) throws(CNIError) -> [String] {
+        NftPortmapRules(owner: owner, config: config).missing(current: try current())
+    }
+
+    public func gc(network: String, valid: Set<RuleOwner>) throws(CNIError) {
+        guard tableMayExist() else { return }
+        try withLock(lockPath) { () throws(CNIError) in
+            if let script = NftPortmapRules.gcScript(network: network, valid: valid, current: try current()) { try nft.apply(script) }
+        }
+    }
+
+    public func status() throws(CNIError) {
+        do { _ = try nft.list(family: "inet", table: NftPortmapRules.table) } catch {
+            throw CNIError(.pluginNotAvailable, "nftables backend unusable: \(error.msg)", details: error.details)
+        }
+    }
+}
