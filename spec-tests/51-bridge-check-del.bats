@@ -224,3 +224,45 @@ add_ok() {
     assert_equal "$failed" 0 "failed DELs"
     assert_nothing_left
 }
+
+@test "a repeated ADD fails with 102 and keeps the first attachment's lease and addresses" {
+    local conf
+    conf="$(br_config 1.0.0 "$V4_RANGES")"
+    add_ok "$conf"
+    local first="$RESULT"
+    cni bridge ADD "$conf"
+    assert_cni_error_any
+    [[ "$(lease_count)" -eq 1 ]] || fail "the first ADD's lease was released: $(ls "$(net_dir)")"
+    cni bridge CHECK "$(with_prev "$conf" "$first")"
+    assert_success
+    cni bridge DEL "$(with_prev "$conf" "$first")"
+    assert_success
+    assert_nothing_left
+}
+
+@test "two interfaces of one container on one network: DEL of one keeps the other's masquerade" {
+    local conf
+    conf="$(br_config 1.0.0 "$V4_RANGES")"
+    add_ok "$conf"
+    local eth0="$RESULT"
+    cni bridge ADD "$conf" CNI_IFNAME=eth1
+    assert_success
+    local eth1="$output"
+    # The reference's chain name ignores ifname, so both interfaces jump to one chain.
+    [[ "$(host_masq_jumps | wc -l)" -eq 2 ]] || fail "expected 2 jumps: $(host_masq_jumps)"
+    cni bridge DEL "$(with_prev "$conf" "$eth1")" CNI_IFNAME=eth1
+    assert_success
+    cni bridge CHECK "$(with_prev "$conf" "$eth0")"
+    assert_success
+    [[ "$(host_masq_jumps | wc -l)" -eq 1 ]] || fail "eth0's jump must stay: $(host_masq_jumps)"
+    # Without prevResult, the addresses are read off the interface before it goes.
+    cni bridge ADD "$conf" CNI_IFNAME=eth1
+    assert_success
+    cni bridge DEL "$conf" CNI_IFNAME=eth1
+    assert_success
+    cni bridge CHECK "$(with_prev "$conf" "$eth0")"
+    assert_success
+    cni bridge DEL "$(with_prev "$conf" "$eth0")"
+    assert_success
+    assert_nothing_left
+}

@@ -17,7 +17,8 @@ import Testing
         #expect(h.container.linkNamed("eth0") == nil && h.hostVeths.isEmpty)
         #expect(h.ipam.verbs == ["ADD", "DEL"])
         #expect(h.iptables.active.isEmpty)
-        #expect(h.nftables.calls == ["teardown c1/eth0"], "the other backend is cleaned too")
+        #expect(h.nftables.calls == ["teardown c1/eth0 10.22.0.5/16"],
+                "the other backend is cleaned too, with the addresses read off the interface before it went")
         #expect(h.host.linkNamed("br-test") != nil, "the bridge is never deleted")
         #expect(h.host.addressesOf("br-test") == [IPNetwork("10.22.0.1/16")!], "nor its gateway address")
     }
@@ -110,7 +111,7 @@ import Testing
             #expect(error.details.contains(part), "\(error.details) should contain \(part)")
         }
         #expect(!error.details.contains("nft"), "the other backend is best effort and silent")
-        #expect(h.ipam.verbs.last == "DEL" && h.iptables.calls.last == "teardown c1/eth0")
+        #expect(h.ipam.verbs.last == "DEL" && h.iptables.calls.last == "teardown c1/eth0 10.22.0.5/16")
     }
 
     @Test func delUsesTheConfiguredBackendFirst() throws {
@@ -119,6 +120,6 @@ import Testing
         #expect(h.run("ADD", config).exitCode == 0)
         #expect(h.nftables.active[h.owner] != nil && h.iptables.calls.isEmpty)
         #expect(h.run("DEL", config).exitCode == 0)
-        #expect(h.nftables.active.isEmpty && h.iptables.calls == ["teardown c1/eth0"])
+        #expect(h.nftables.active.isEmpty && h.iptables.calls == ["teardown c1/eth0 10.22.0.5/16"])
     }
 }

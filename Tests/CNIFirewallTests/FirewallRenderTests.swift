@@ -99,3 +99,18 @@ import Testing
         #expect(rules.missing(family: .v4, current: full).isEmpty)
     }
 }
+
+@Suite struct SharedChainTests {
+    /// Two interfaces of one container on one network share the reference's chain (its name ignores
+    /// ifname): tearing one down keeps the other's jump and the chain.
+    @Test func teardownOfOneInterfaceKeepsTheOther() throws {
+        let eth1 = MasqueradeRules(owner: RuleOwner(network: "n", containerID: "c", ifName: "eth1"),
+                                   addresses: [IPNetwork("10.0.0.3/24")!])
+        let c = eth1.chain
+        let current = IptablesTable(name: "nat", chains: ["POSTROUTING", c],
+                                    rules: ["POSTROUTING -s 10.0.0.2/32 -j \(c)", "POSTROUTING -s 10.0.0.3/32 -j \(c)"])
+        #expect(try #require(eth1.teardownBatch(current: current)) == "*nat\n-D POSTROUTING -s 10.0.0.3/32 -j \(c)\nCOMMIT\n")
+        let last = IptablesTable(name: "nat", chains: ["POSTROUTING", c], rules: ["POSTROUTING -s 10.0.0.3/32 -j \(c)"])
+        #expect(try #require(eth1.teardownBatch(current: last)).contains("-X \(c)"))
+    }
+}

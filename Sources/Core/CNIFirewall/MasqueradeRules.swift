@@ -40,21 +40,28 @@ public struct MasqueradeRules: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The batch that removes this attachment's chain and every POSTROUTING jump to it (ours or the
-    /// reference's, in any form), given the current `nat` table. Nil when nothing is there.
+    /// The batch that removes this attachment's POSTROUTING jumps (ours or the reference's, in any form),
+    /// given the current `nat` table, and the chain once no jump uses it. The chain name ignores ifname
+    /// (as the reference's), so two interfaces of one container on one network share it: with
+    /// `addresses` set, only the jumps from those addresses go; without, every jump to the chain.
+    /// Nil when nothing is there.
     public func teardownBatch(current: IptablesTable) -> String? {
         let jumps = current.rules(in: "POSTROUTING", jumpingTo: chain)
-        let hasChain = current.hasChain(chain)
-        guard hasChain || !jumps.isEmpty else { return nil }
+        let own = addresses.isEmpty ? jumps : jumps.filter { rule in
+            Self.source(rule).map { ip in addresses.contains { $0.address == ip } } ?? false
+        }
+        let dropChain = current.hasChain(chain) && own.count == jumps.count
+        guard dropChain || !own.isEmpty else { return nil }
         var lines = ["*nat"]
-        lines += jumps.map { "-D POSTROUTING \($0)" }
-        if hasChain { lines += ["-F \(chain)", "-X \(chain)"] }
+        lines += own.map { "-D POSTROUTING \($0)" }
+        if dropChain { lines += ["-F \(chain)", "-X \(chain)"] }
         lines.append("COMMIT")
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// The removal of exactly the rules an ADD of `addresses` made for `family`, without reading the
-    /// table first; iptables-restore rejects the whole batch if any of it is missing.
+    /// table first. iptables-restore applies a batch atomically and rejects all of it if a rule is
+    /// missing or the chain is still used by another interface's jump; the caller then reads the table.
     public func knownTeardownBatch(family: IPFamily) -> String? {
         let own = addresses.filter { $0.family == family }
         guard !own.isEmpty else { return nil }

@@ -30,8 +30,12 @@ public final class PendingAllocation: @unchecked Sendable {
     /// Undo: waits for IPAM to finish, then releases whatever it may have reserved (DEL is idempotent,
     /// and the spec asks for a DEL of the delegate after a failed ADD too).
     public func release() throws {
-        try? work?.wait()
+        var failure: CNIError?
+        do { try work?.wait() } catch let error as CNIError { failure = error } catch {}
         work = nil
+        // "This attachment already has an address" (a repeated ADD): a DEL would free the address the
+        // first ADD holds while its interface still uses it.
+        if failure?.code == .alreadyExists { return }
         try ipam.del(request)
     }
 

@@ -84,6 +84,11 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// All-ones in the family's width.
     static func mask(_ family: IPFamily) -> UInt128 { family == .v4 ? UInt128(UInt32.max) : UInt128.max }
 
+    /// 169.254.0.0/16 or fe80::/10.
+    public var isLinkLocal: Bool {
+        switch self { case .v4(let v): return v >> 16 == 0xa9fe; case .v6(let v): return v >> 118 == 0x3fa }
+    }
+
     public var isLoopback: Bool {
         switch self { case .v4(let v): return v >> 24 == 127; case .v6(let v): return v == 1 }
     }

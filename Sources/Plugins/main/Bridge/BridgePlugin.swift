@@ -30,6 +30,10 @@ public struct BridgePlugin: Plugin {
         if let taken = try host.link(named: config.bridge), taken.kind != "bridge" {
             throw CNIError(.alreadyExists, "link \(config.bridge) already exists but is not a bridge (kind \(taken.kind ?? "none"))")
         }
+        // Checked before IPAM runs: a repeated ADD must fail without touching the existing lease.
+        if try container.link(named: request.ifName) != nil {
+            throw CNIError(.alreadyExists, "container interface \(request.ifName) already exists in \(request.netns)")
+        }
         let allocation = config.isL2 ? nil : PendingAllocation(ipam: deps.ipam, request: request)
         if let allocation { undo.add { try allocation.release() } }
         let hostBridge = HostBridge(netlink: host, sysctl: deps.hostSysctl, config: config, lockDirectory: deps.lockDirectory)
@@ -82,12 +86,17 @@ public struct BridgePlugin: Plugin {
         let config = try BridgeConfig(request)
         var cleanup = CleanupErrors()
         var linkDeletion: BackgroundWork? = nil
-        cleanup.attempt("deleting \(request.ifName)") { () throws(CNIError) in linkDeletion = try startLinkDeletion(request) }
+        var linkAddresses: [IPNetwork] = []
+        cleanup.attempt("deleting \(request.ifName)") { () throws(CNIError) in
+            (linkDeletion, linkAddresses) = try startLinkDeletion(request)
+        }
         if config.macSpoofCheck {
             cleanup.attempt("removing macspoofchk rules") { () throws(CNIError) in try deps.macSpoofCheck(owner(request)).teardown() }
         }
         if config.ipMasq {
-            let known = request.config.prevResult.map { $0.ips.map(\.address) }
+            // This attachment's addresses: from prevResult, else as found on the interface. They keep a
+            // second interface of the same container on this network (same chain) out of the teardown.
+            let known = request.config.prevResult.map { $0.ips.map(\.address) } ?? (linkAddresses.isEmpty ? nil : linkAddresses)
             cleanup.attempt("removing \(config.ipMasqBackend.rawValue) masquerade") { () throws(CNIError) in
                 try deps.masquerade(config.ipMasqBackend).teardown(owner(request), addresses: known)
             }
@@ -100,12 +109,14 @@ public struct BridgePlugin: Plugin {
         try cleanup.throwIfAny()
     }
 
-    /// Starts deleting the container interface; nil when there is no netns, or it or the link is gone.
-    private func startLinkDeletion(_ request: Request) throws(CNIError) -> BackgroundWork? {
-        guard !request.netns.isEmpty, let netns = try NetworkNamespace.openIfExists(request.netns) else { return nil }
+    /// Reads the container interface's global addresses, then starts deleting it; no work when there is
+    /// no netns, or it or the link is gone.
+    private func startLinkDeletion(_ request: Request) throws(CNIError) -> (BackgroundWork?, [IPNetwork]) {
+        guard !request.netns.isEmpty, let netns = try NetworkNamespace.openIfExists(request.netns) else { return (nil, []) }
         let container = try deps.container(netns)
-        guard let link = try container.link(named: request.ifName) else { return nil }
-        return BackgroundWork { _ = try container.deleteLink(link) }
+        guard let link = try container.link(named: request.ifName) else { return (nil, []) }
+        let addresses = try container.addresses(of: link).map(\.address).filter { !$0.address.isLinkLocal }
+        return (BackgroundWork { _ = try container.deleteLink(link) }, addresses)
     }
 
     public func check(_ request: Request) throws {
