@@ -27,7 +27,11 @@ public struct IptablesPortmapRules: Sendable {
     /// `CNI-DN-<hash of network + container ID>`.
     public var chain: String { owner.chainName(prefix: "DN-") }
     var oldChain: String { owner.chainName(prefix: "SN-") }
-    var comment: String { "dnat name: \(quoted(owner.network)) id: \(quoted(owner.containerID))" }
+    /// `dnat name: "<net>" id: "<cid>"`, cut to iptables' 255 characters as the reference does.
+    var comment: String {
+        let c = "dnat name: \(quoted(owner.network)) id: \(quoted(owner.containerID))"
+        return c.utf8.count <= 255 ? c : String(decoding: Array(c.utf8.prefix(253)), as: UTF8.self) + "..."
+    }
     var markChain: String { config.externalSetMarkChain ?? Self.setMarkChain }
     var mark: String { let v = "0x" + String(UInt32(1) << UInt32(config.markMasqBit), radix: 16); return "\(v)/\(v)" }
     var setMarkRule: String { "-m comment --comment \"CNI portfwd masquerade mark\" -j MARK --set-xmark \(mark)" }

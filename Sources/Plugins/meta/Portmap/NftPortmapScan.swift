@@ -19,7 +19,7 @@ extension NftPortmapRules {
                     }
                     return false
                 }
-                if let hit { out.append("\(m.description) is already mapped by \(hit.comment.split(separator: " ").dropFirst().joined(separator: " "))") }
+                if let hit { out.append("\(m.description) (IPv\(s)) is already mapped by \(hit.comment.split(separator: " ").dropFirst().joined(separator: " "))") }
             }
         }
         return out
