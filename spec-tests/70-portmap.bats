@@ -74,11 +74,11 @@ connectivity() {
 @test "no portMappings: prevResult comes back unchanged and no rule is touched" {
     pm_pod main c1
     local r1="$output" before
-    before="$(host_nat; ip netns exec "$HOST_NS" nft list ruleset 2>/dev/null)"
+    before="$(host_nat | grep -v '^#'; ip netns exec "$HOST_NS" nft list ruleset 2>/dev/null)"
     pm_portmap ADD "$(pm_config "$r1" '[]')" c1 main
     assert_success
     assert_equal "$(jq -cS 'del(.cniVersion)' <<<"$output")" "$(jq -cS 'del(.cniVersion)' <<<"$r1")" "result"
-    assert_equal "$(host_nat; ip netns exec "$HOST_NS" nft list ruleset 2>/dev/null)" "$before" "firewall"
+    assert_equal "$(host_nat | grep -v '^#'; ip netns exec "$HOST_NS" nft list ruleset 2>/dev/null)" "$before" "firewall"
     pm_portmap DEL "$(pm_config "$r1" '[]')" c1 main
     assert_success
 }
@@ -87,19 +87,19 @@ connectivity() {
     is_reference_dir && skip "the reference reports these differently"
     pm_pod main c1
     local r1="$output" before conf
-    before="$(host_nat)"
-    for conf in "$(pm_config "$r1" '[{"hostPort": 70000, "containerPort": 80}]')" \
+    before="$(host_nat | grep -v '^#')"
+    for conf in "$(pm_config "$r1" '[{"hostPort": 70000, "containerPort": 80, "protocol": "tcp"}]')" \
                 "$(pm_config "$r1" '[{"hostPort": 80, "containerPort": 80, "protocol": "icmp"}]')" \
-                "$(pm_config "$r1" '[{"hostPort": 80, "containerPort": 80, "hostIP": "nope"}]')" \
-                "$(pm_config "$r1" '[{"hostPort": 80, "containerPort": 80}]' '{"markMasqBit": 32}')" \
-                "$(pm_config "$r1" '[{"hostPort": 80, "containerPort": 80}]' '{"backend": "pf"}')"; do
+                "$(pm_config "$r1" '[{"hostPort": 80, "containerPort": 80, "hostIP": "nope", "protocol": "tcp"}]')" \
+                "$(pm_config "$r1" '[{"hostPort": 80, "containerPort": 80, "protocol": "tcp"}]' '{"markMasqBit": 32}')" \
+                "$(pm_config "$r1" '[{"hostPort": 80, "containerPort": 80, "protocol": "tcp"}]' '{"backend": "pf"}')"; do
         pm_portmap ADD "$conf" c1 main
         assert_cni_error 7
         assert_jq '.msg | test("(hostPort|protocol|hostIP|markMasqBit|backend).*(70000|icmp|nope|32|pf)")'
     done
-    pm_portmap ADD "$(jq -c 'del(.prevResult)' <<<"$(pm_config "$r1" '[{"hostPort": 80, "containerPort": 80}]')")" c1 main
+    pm_portmap ADD "$(jq -c 'del(.prevResult)' <<<"$(pm_config "$r1" '[{"hostPort": 80, "containerPort": 80, "protocol": "tcp"}]')")" c1 main
     assert_cni_error 7
-    assert_equal "$(host_nat)" "$before" "nat tables"
+    assert_equal "$(host_nat | grep -v '^#')" "$before" "nat tables"
 }
 
 hostip_restricts() {
@@ -108,7 +108,7 @@ hostip_restricts() {
     pm_external
     ip -n "$HOST_NS" addr add 192.168.200.3/24 dev pmhost
     pm_pod main c1; r1="$output"
-    conf="$(pm_config "$r1" '[{"hostPort": 8080, "containerPort": 80, "hostIP": "192.168.200.3"}]' "$(backend_extra "$backend")")"
+    conf="$(pm_config "$r1" '[{"hostPort": 8080, "containerPort": 80, "hostIP": "192.168.200.3", "protocol": "tcp"}]' "$(backend_extra "$backend")")"
     pm_portmap ADD "$conf" c1 main
     assert_success
     pm_serve "$POD_NS" 80 pod1
@@ -130,8 +130,8 @@ del_only_own() {
     pm_external
     pm_pod main c1; r1="$output"
     pm_pod p2 c2; r2="$output"
-    c1="$(pm_config "$r1" '[{"hostPort": 8081, "containerPort": 80}]' "$extra")"
-    c2="$(pm_config "$r2" '[{"hostPort": 8082, "containerPort": 80}]' "$extra")"
+    c1="$(pm_config "$r1" '[{"hostPort": 8081, "containerPort": 80, "protocol": "tcp"}]' "$extra")"
+    c2="$(pm_config "$r2" '[{"hostPort": 8082, "containerPort": 80, "protocol": "tcp"}]' "$extra")"
     pm_portmap ADD "$c1" c1 main; assert_success
     pm_portmap ADD "$c2" c2 p2; assert_success
     pm_serve "$POD_NS" 80 pod1
@@ -158,10 +158,10 @@ conflict_refused() {
     pm_external
     pm_pod main c1; r1="$output"
     pm_pod p2 c2; r2="$output"
-    c1="$(pm_config "$r1" '[{"hostPort": 8080, "containerPort": 80}]' "$extra")"
+    c1="$(pm_config "$r1" '[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]' "$extra")"
     pm_portmap ADD "$c1" c1 main; assert_success
     pm_serve "$POD_NS" 80 pod1
-    for maps in '[{"hostPort": 8080, "containerPort": 80}]' '[{"hostPort": 8080, "containerPort": 80, "hostIP": "192.168.200.1"}]'; do
+    for maps in '[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]' '[{"hostPort": 8080, "containerPort": 80, "hostIP": "192.168.200.1", "protocol": "tcp"}]'; do
         c2="$(pm_config "$r2" "$maps" "$extra")"
         pm_portmap ADD "$c2" c2 p2
         assert_cni_error 102
@@ -225,7 +225,7 @@ parallel_adds() {
     for i in $(seq 1 32); do
         prev="$(jq -cn --argjson i "$i" '{cniVersion: "1.0.0", interfaces: [{name: "cni0"}, {name: "veth"}, {name: "eth0", sandbox: "/x"}],
                  ips: [{address: "10.250.1.\($i)/24", interface: 2}, {address: "fd00:250::\($i)/64", interface: 2}]}')"
-        ( cni portmap ADD "$(pm_config "$prev" "[{\"hostPort\": $((9000 + i)), \"containerPort\": 80},
+        ( cni portmap ADD "$(pm_config "$prev" "[{\"hostPort\": $((9000 + i)), \"containerPort\": 80, \"protocol\": \"tcp\"},
                                                    {\"hostPort\": $((9100 + i)), \"containerPort\": 53, \"protocol\": \"udp\"}]" "$extra")" \
               CNI_CONTAINERID="par$i"
           echo "$status" >"$WORK_DIR/par/$i"; echo "$output" >"$WORK_DIR/par/$i.out" ) &
@@ -245,7 +245,7 @@ parallel_adds() {
     fi
     pids=()
     for i in $(seq 1 32); do
-        ( cni portmap DEL "$(pm_config '{}' "[{\"hostPort\": $((9000 + i)), \"containerPort\": 80}]" "$extra" | jq -c 'del(.prevResult)')" \
+        ( cni portmap DEL "$(pm_config '{}' "[{\"hostPort\": $((9000 + i)), \"containerPort\": 80, \"protocol\": \"tcp\"}]" "$extra" | jq -c 'del(.prevResult)')" \
               CNI_CONTAINERID="par$i"
           echo "$status" >"$WORK_DIR/par/$i"; echo "$output" >"$WORK_DIR/par/$i.out" ) &
         pids+=($!)
@@ -266,7 +266,7 @@ parallel_adds() {
     local prev conf
     prev='{"cniVersion": "1.0.0", "interfaces": [{"name": "cni0"}, {"name": "veth"}, {"name": "eth0", "sandbox": "/x"}],
            "ips": [{"address": "10.250.0.9/24", "interface": 2}]}'
-    conf="$(pm_config "$prev" '[{"hostPort": 8080, "containerPort": 80}, {"hostPort": 8053, "containerPort": 53, "protocol": "udp"}]')"
+    conf="$(pm_config "$prev" '[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}, {"hostPort": 8053, "containerPort": 53, "protocol": "udp"}]')"
     cni portmap ADD "$conf"; assert_success
     cni portmap CHECK "$conf"; assert_success
     local rule; rule="$(ip netns exec "$HOST_NS" iptables-save -t nat | grep -- '^-A CNI-DN-.*-p udp.*-j DNAT' | sed 's/^-A/-D/')"
@@ -323,7 +323,7 @@ parallel_adds() {
     local prev conf i
     for i in 1 2; do
         prev="$(jq -cn --argjson i "$i" '{cniVersion: "1.0.0", interfaces: [{name: "eth0", sandbox: "/x"}], ips: [{address: "10.250.0.\($i)/24", interface: 0}]}')"
-        cni portmap ADD "$(pm_config "$prev" "[{\"hostPort\": $((8080 + i)), \"containerPort\": 80}]")" CNI_CONTAINERID="gc$i"
+        cni portmap ADD "$(pm_config "$prev" "[{\"hostPort\": $((8080 + i)), \"containerPort\": 80, \"protocol\": \"tcp\"}]")" CNI_CONTAINERID="gc$i"
         assert_success
     done
     conf="$(jq -cn --arg name "$NET_NAME" '{cniVersion: "1.1.0", name: $name, type: "portmap",
