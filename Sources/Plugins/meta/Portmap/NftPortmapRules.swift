@@ -117,8 +117,15 @@ public struct NftPortmapRules: Sendable {
 
     /// One transaction: the skeleton, this owner's old elements and rules removed, the new ones added.
     public func setupScript(current: NftPortmapState) -> String {
-        var lines = Self.skeleton + deletions(current.elements.filter { $0.comment.hasPrefix(instanceHash) },
-                                              current.rules.filter { $0.comment.hasPrefix(instanceHash) })
+        // Masquerade elements for this container's addresses are replaced whoever added them: an address
+        // belongs to one container at a time, so another owner's are stale (a container that leaked
+        // its rules), and an interval set refuses overlapping elements.
+        let addresses = Set([IPFamily.v4, .v6].compactMap { config.container($0)?.address.description })
+        let stale = current.elements.filter { e in
+            e.comment.hasPrefix(instanceHash)
+                || (e.set.hasPrefix("masq") && addresses.contains(String(e.key.split(separator: " ").last ?? "")))
+        }
+        var lines = Self.skeleton + deletions(stale, current.rules.filter { $0.comment.hasPrefix(instanceHash) })
         for e in allElements {
             lines.append("add element \(Self.t) \(e.set) { \(e.key) comment \"\(e.comment)\"\(e.data.map { " : \($0)" } ?? "") }")
         }
