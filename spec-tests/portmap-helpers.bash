@@ -127,3 +127,11 @@ assert_no_portmap_rules() {
     [[ -z "$left" ]] || fail "portmap rules left: $left"
     ! host_nat | grep -q '^:CNI-DN-' || fail "CNI-DN- chains left: $(host_nat | grep '^:CNI-DN-')"
 }
+
+# backend_extra BACKEND: the config keys selecting BACKEND.
+backend_extra() { if [[ "$1" == nftables ]]; then echo '{"backend": "nftables"}'; else echo '{}'; fi; }
+
+# require_backend BACKEND: skip nftables against plugins that lack it (the reference 1.1.1).
+require_backend() {
+    if [[ "$1" == nftables ]] && is_reference_dir; then skip "the reference portmap 1.1.1 has no nftables backend"; fi
+}
