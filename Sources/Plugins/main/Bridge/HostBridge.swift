@@ -49,20 +49,28 @@ struct HostBridge {
 
     /// Puts each gateway (with its subnet's prefix) on the bridge. An IPv4 bridge holds one address:
     /// a different one is replaced with `forceAddress`, else an error. IPv6 addresses may coexist
-    /// unless they overlap.
+    /// unless they overlap. The add is tried first: "exists" is the steady state and needs no listing
+    /// of the host's addresses (which grows with every pod's veth); only a newly added gateway is
+    /// checked against the bridge's other addresses.
     func ensureGateways(_ gateways: [IPNetwork], on bridge: Link) throws(CNIError) {
-        let what = bridge.name
         for gw in gateways {
-            let existing = try netlink.addresses(of: bridge, family: gw.family)
-            if existing.contains(where: { $0.address == gw }) { continue }
-            for a in existing where gw.family == .v4 || a.address.contains(gw.address) || gw.contains(a.address.address) {
-                guard config.forceAddress else {
-                    throw CNIError(.alreadyExists, "\"\(what)\" already has an IP address different from \(gw)",
-                                   details: "it has \(a.address); set forceAddress to replace it")
-                }
-                try netlink.deleteAddress(a.address, from: bridge)
+            do {
+                try netlink.addAddress(gw, to: bridge, noDAD: true)
+            } catch where error.code == .alreadyExists {
+                continue
             }
-            try netlink.addAddress(gw, to: bridge, noDAD: true)
+            let conflicting = try netlink.addresses(of: bridge, family: gw.family).map(\.address).filter { a in
+                a != gw && !a.address.isLinkLocal
+                    && (gw.family == .v4 || a.contains(gw.address) || gw.contains(a.address))
+            }
+            for a in conflicting {
+                guard config.forceAddress else {
+                    _ = try? netlink.deleteAddress(gw, from: bridge)
+                    throw CNIError(.alreadyExists, "\"\(bridge.name)\" already has an IP address different from \(gw)",
+                                   details: "it has \(a); set forceAddress to replace it")
+                }
+                try netlink.deleteAddress(a, from: bridge)
+            }
         }
     }
 
