@@ -55,8 +55,14 @@ final class FakeIptables: Iptables {
 final class FakeNftTable: NftTableAccess {
     var listing: JSON?
     private(set) var scripts: [String] = []
+    /// Scripts containing this text fail, as the kernel refusing an existing key would.
+    var refuse: String?
     func list(family: String, table: String) throws(CNIError) -> JSON? { listing }
-    func apply(_ script: String) throws(CNIError) { scripts.append(script) }
+    func listMap(family: String, table: String, name: String) throws(CNIError) -> JSON? { listing }
+    func apply(_ script: String) throws(CNIError) {
+        scripts.append(script)
+        if let refuse, script.contains(refuse) { throw CNIError(.systemFailure, "nft -f - failed: File exists") }
+    }
 }
 
 /// Records the UDP ports flushed, as "4:5353".

@@ -26,6 +26,9 @@ final class PortmapHarness {
 
     deinit { unlink(lockPath) }
 
+    /// The owner the plugin gives this harness's attachment.
+    var owner: RuleOwner { RuleOwner(network: "mynet", containerID: containerID, ifName: ifName) }
+
     var plugin: PortmapPlugin {
         let iptables = iptables, nft = nft, host = host, lockPath = lockPath
         return PortmapPlugin(dependencies: PortmapDependencies(

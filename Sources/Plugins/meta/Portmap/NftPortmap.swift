@@ -9,6 +9,8 @@ import CNISystem
 public protocol NftTableAccess {
     /// `nft -j -a list table <family> <name>`; nil when the table does not exist.
     func list(family: String, table: String) throws(CNIError) -> JSON?
+    /// `nft -j list map <family> <table> <name>`; nil when it does not exist.
+    func listMap(family: String, table: String, name: String) throws(CNIError) -> JSON?
     /// `nft -f -`: one transaction.
     func apply(_ script: String) throws(CNIError)
 }
@@ -21,6 +23,11 @@ public struct SystemNftTable: NftTableAccess {
     public func list(family: String, table: String) throws(CNIError) -> JSON? {
         let out = try run(["-j", "-a", "list", "table", family, table], input: [])
         guard let out else { return nil }
+        do { return try JSON.parse(out) } catch { throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)") }
+    }
+
+    public func listMap(family: String, table: String, name: String) throws(CNIError) -> JSON? {
+        guard let out = try run(["-j", "list", "map", family, table, name], input: []) else { return nil }
         do { return try JSON.parse(out) } catch { throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)") }
     }
 
@@ -57,10 +64,29 @@ public struct NftPortmap: PortmapBackend {
         return NftPortmapState(listing: listing)
     }
 
+    /// Fast path, whose cost does not grow with the number of mappings: only the maps of mappings with a
+    /// host address are read (for an "any address" mapping of ours, a host-address one of someone else
+    /// conflicts), then one transaction creates our elements; the kernel refuses an existing key
+    /// (`create`), and a probe element refuses our host-address mapping when someone maps that port on
+    /// any address. Any refusal (a conflict, a repeated ADD, a damaged table) takes the slow path: read
+    /// the whole table, report conflicts by owner, rewrite the skeleton and replace our elements.
     public func setup(_ owner: RuleOwner, _ config: PortmapConfig) throws(CNIError) {
         let rules = NftPortmapRules(owner: owner, config: config)
         guard rules.applies(.v4) || rules.applies(.v6) else { return }
         try withLock(lockPath) { () throws(CNIError) in
+            if tableMayExist(), let fast = rules.fastScript() {
+                var specific = NftPortmapState(exists: true)
+                if config.mappings.contains(where: { $0.hostIP == nil }) {
+                    for name in ["dnat4", "dnat6"] {
+                        if let j = try nft.listMap(family: "inet", table: NftPortmapRules.table, name: name) {
+                            specific.elements += NftPortmapState(listing: j).elements
+                        }
+                    }
+                }
+                let conflicts = rules.conflicts(current: specific)
+                if !conflicts.isEmpty { throw CNIError(.alreadyExists, "host port conflict: \(conflicts.joined(separator: "; "))") }
+                if (try? nft.apply(fast)) != nil { return }
+            }
             let state = try current()
             let conflicts = rules.conflicts(current: state)
             if !conflicts.isEmpty { throw CNIError(.alreadyExists, "host port conflict: \(conflicts.joined(separator: "; "))") }

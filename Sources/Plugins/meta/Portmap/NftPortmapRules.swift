@@ -133,6 +133,26 @@ public struct NftPortmapRules: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The fast-path transaction for an existing table: `create` each mapping element (refused if the key
+    /// exists), a create-then-delete probe of the "any address" key for each host-address mapping, the
+    /// masquerade elements. Nil when mappings with conditions need rules (slow path).
+    public func fastScript() -> String? {
+        guard [IPFamily.v4, .v6].allSatisfy({ conditionalRules($0).isEmpty }) else { return nil }
+        var lines: [String] = []
+        for f in [IPFamily.v4, .v6] where config.container(f) != nil {
+            let s = Self.suffix(f), zero = f == .v4 ? "0.0.0.0" : "::"
+            for m in config.mappings(for: f) where m.hostIP != nil {
+                lines.append("create element \(Self.t) dnat\(s)any { \(m.proto.rawValue) . \(m.hostPort) : \(zero) . 0 }")
+                lines.append("delete element \(Self.t) dnat\(s)any { \(m.proto.rawValue) . \(m.hostPort) }")
+            }
+        }
+        for e in allElements {
+            let verb = e.set.hasPrefix("dnat") ? "create" : "add"
+            lines.append("\(verb) element \(Self.t) \(e.set) { \(e.key) comment \"\(e.comment)\"\(e.data.map { " : \($0)" } ?? "") }")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// Removes this owner's elements and rules; the whole table when nothing of anyone else is left.
     /// Nil when there is nothing to remove.
     public func teardownScript(current: NftPortmapState) -> String? {

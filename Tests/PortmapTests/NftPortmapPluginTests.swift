@@ -1,0 +1,50 @@
+// NftPortmapPluginTests: the nftables backend through the plugin: skeleton on a fresh host, the fast path, the fallback.
+import CNIJSON
+import CNISpec
+import PortmapPlugin
+import Testing
+
+@Suite struct NftPortmapPluginTests {
+    let emptyTable: JSON = ["nftables": [["table": ["family": "inet", "name": "swcni_portmap", "handle": 1]]]]
+
+    @Test func aFreshHostGetsTheSkeletonAndTheElementsInOneTransaction() throws {
+        let h = PortmapHarness()
+        try h.ok("ADD", try pmconf([mapping(8080, 80)], ["backend": "nftables"]))
+        #expect(h.nft.scripts.count == 1)
+        #expect(h.nft.scripts[0].hasPrefix("add table inet swcni_portmap\n"))
+        #expect(h.nft.scripts[0].contains("add element inet swcni_portmap dnat4any { tcp . 8080 comment"))
+        #expect(h.iptables.calls.isEmpty)
+    }
+
+    @Test func anExistingTableTakesTheFastPathWithoutTheSkeleton() throws {
+        let h = PortmapHarness()
+        h.nft.listing = emptyTable
+        try h.ok("ADD", try pmconf([mapping(8080, 80), mapping(8081, 80, hostIP: "192.0.2.1")], ["backend": "nftables"]))
+        #expect(h.nft.scripts.count == 1)
+        let script = h.nft.scripts[0]
+        #expect(!script.contains("add table") && !script.contains("flush chain"))
+        #expect(script.hasPrefix("create element inet swcni_portmap dnat4any { tcp . 8081 : 0.0.0.0 . 0 }\ndelete element inet swcni_portmap dnat4any { tcp . 8081 }\n"))
+        #expect(script.contains("create element inet swcni_portmap dnat4any { tcp . 8080 comment"))
+        #expect(script.contains("add element inet swcni_portmap masq4 { 10.250.0.0/24 . 10.250.0.2 comment"))
+    }
+
+    @Test func aRefusedFastPathFallsBackToTheWholeTable() throws {
+        let h = PortmapHarness()
+        h.nft.listing = emptyTable
+        h.nft.refuse = "create element"
+        try h.ok("ADD", try pmconf([mapping(8080, 80)], ["backend": "nftables"]))
+        #expect(h.nft.scripts.count == 2)
+        #expect(h.nft.scripts[1].hasPrefix("add table inet swcni_portmap\n"))
+    }
+
+    @Test func delOfTheLastOwnerDropsTheTable() throws {
+        let h = PortmapHarness()
+        let c = NftPortmapRules.comment(h.owner)
+        h.nft.listing = try JSON.parse(Array("""
+        {"nftables": [{"table": {"family": "inet", "name": "swcni_portmap"}},
+         {"map": {"name": "dnat4any", "elem": [[{"elem": {"val": {"concat": ["tcp", 8080]}, "comment": "\(c)"}}, {"concat": ["10.250.0.2", 80]}]]}}]}
+        """.utf8))
+        try h.ok("DEL", try pmconf([mapping(8080, 80)], ["backend": "nftables"]))
+        #expect(h.nft.scripts.last == "delete table inet swcni_portmap\n")
+    }
+}
