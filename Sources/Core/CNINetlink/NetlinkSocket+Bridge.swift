@@ -12,19 +12,19 @@ extension NetlinkSocket: BridgeNetlink {
     public func setBridgePort(_ port: Link, hairpin: Bool?, isolated: Bool?) throws(CNIError) {
         if hairpin == nil && isolated == nil { return }
         try send(Int32(RTM_SETLINK), family: AF_BRIDGE, port, "setting bridge port flags on \(port.name)") { msg throws(CNIError) in
-            try nest(msg, Int32(IFLA_PROTINFO) | Int32(NLA_F_NESTED)) { () throws(CNIError) in
-                if let hairpin { try put(nla_put_u8(msg, Int32(IFLA_BRPORT_MODE), hairpin ? 1 : 0)) }
-                if let isolated { try put(nla_put_u8(msg, Int32(IFLA_BRPORT_ISOLATED), isolated ? 1 : 0)) }
+            try NetlinkMessage.nest(msg, Int32(IFLA_PROTINFO) | Int32(NLA_F_NESTED)) { () throws(CNIError) in
+                if let hairpin { try NetlinkMessage.put(nla_put_u8(msg, Int32(IFLA_BRPORT_MODE), hairpin ? 1 : 0)) }
+                if let isolated { try NetlinkMessage.put(nla_put_u8(msg, Int32(IFLA_BRPORT_ISOLATED), isolated ? 1 : 0)) }
             }
         }
     }
 
     public func setVlanFiltering(_ on: Bool, of bridge: Link) throws(CNIError) {
         try send(Int32(RTM_NEWLINK), family: AF_UNSPEC, bridge, "setting vlan_filtering \(on ? 1 : 0) on \(bridge.name)") { msg throws(CNIError) in
-            try nest(msg, Int32(IFLA_LINKINFO)) { () throws(CNIError) in
-                try put(nla_put_string(msg, Int32(IFLA_INFO_KIND), "bridge"))
-                try nest(msg, Int32(IFLA_INFO_DATA)) { () throws(CNIError) in
-                    try put(nla_put_u8(msg, Int32(IFLA_BR_VLAN_FILTERING), on ? 1 : 0))
+            try NetlinkMessage.nest(msg, Int32(IFLA_LINKINFO)) { () throws(CNIError) in
+                try NetlinkMessage.put(nla_put_string(msg, Int32(IFLA_INFO_KIND), "bridge"))
+                try NetlinkMessage.nest(msg, Int32(IFLA_INFO_DATA)) { () throws(CNIError) in
+                    try NetlinkMessage.put(nla_put_u8(msg, Int32(IFLA_BR_VLAN_FILTERING), on ? 1 : 0))
                 }
             }
         }
@@ -46,10 +46,10 @@ extension NetlinkSocket: BridgeNetlink {
     private func vlanMessage(_ type: Int32, _ vids: ClosedRange<Int>, _ port: Link, _ flags: UInt16,
                              _ onBridgeItself: Bool, _ what: String) throws(CNIError) {
         try send(type, family: AF_BRIDGE, port, what) { msg throws(CNIError) in
-            try nest(msg, Int32(IFLA_AF_SPEC)) { () throws(CNIError) in
+            try NetlinkMessage.nest(msg, Int32(IFLA_AF_SPEC)) { () throws(CNIError) in
                 if onBridgeItself {
                     var selfFlag = UInt16(BRIDGE_FLAGS_SELF)
-                    try put(nla_put(msg, Int32(IFLA_BRIDGE_FLAGS), 2, &selfFlag))
+                    try NetlinkMessage.put(nla_put(msg, Int32(IFLA_BRIDGE_FLAGS), 2, &selfFlag))
                 }
                 let entries: [(UInt16, Int)] = vids.count == 1
                     ? [(flags, vids.lowerBound)]
@@ -57,7 +57,7 @@ extension NetlinkSocket: BridgeNetlink {
                        (flags | UInt16(BRIDGE_VLAN_INFO_RANGE_END), vids.upperBound)]
                 for (f, vid) in entries {
                     var info = bridge_vlan_info(flags: f, vid: UInt16(vid))
-                    try put(nla_put(msg, Int32(IFLA_BRIDGE_VLAN_INFO), Int32(MemoryLayout<bridge_vlan_info>.size), &info))
+                    try NetlinkMessage.put(nla_put(msg, Int32(IFLA_BRIDGE_VLAN_INFO), Int32(MemoryLayout<bridge_vlan_info>.size), &info))
                 }
             }
         }
@@ -75,22 +75,12 @@ extension NetlinkSocket: BridgeNetlink {
         header.ifi_flags = flags
         header.ifi_change = change
         do {
-            try put(nlmsg_append(msg, &header, MemoryLayout<ifinfomsg>.size, Int32(NLMSG_ALIGNTO)))
+            try NetlinkMessage.put(nlmsg_append(msg, &header, MemoryLayout<ifinfomsg>.size, Int32(NLMSG_ALIGNTO)))
             try fill(msg)
         } catch {
             nlmsg_free(msg)
             throw CNIError(.systemFailure, "\(what): \(error)")
         }
         try Netlink.require(nl_send_sync(sock, msg), what)   // frees msg
-    }
-
-    private func nest(_ msg: OpaquePointer, _ type: Int32, _ body: () throws(CNIError) -> Void) throws(CNIError) {
-        guard let start = nla_nest_start(msg, type) else { throw CNIError(.systemFailure, "netlink message too large") }
-        try body()
-        try put(nla_nest_end(msg, start))
-    }
-
-    private func put(_ rc: Int32) throws(CNIError) {
-        if rc < 0 { throw CNIError(.systemFailure, "building netlink message: \(String(cString: nl_geterror(rc)))") }
     }
 }

@@ -14,21 +14,21 @@ extension NetlinkSocket: MacvlanNetlink {
         var header = ifinfomsg()
         header.ifi_family = UInt8(AF_UNSPEC)
         do {
-            try MacvlanMessage.put(nlmsg_append(msg, &header, MemoryLayout<ifinfomsg>.size, Int32(NLMSG_ALIGNTO)))
-            try MacvlanMessage.put(nla_put_string(msg, Int32(IFLA_IFNAME), options.name))
-            try MacvlanMessage.put(nla_put_u32(msg, Int32(IFLA_LINK), UInt32(options.parentIndex)))
-            try MacvlanMessage.put(nla_put_u32(msg, Int32(IFLA_NET_NS_FD), UInt32(bitPattern: options.namespace.fileDescriptor)))
-            if let mtu = options.mtu { try MacvlanMessage.put(nla_put_u32(msg, Int32(IFLA_MTU), UInt32(mtu))) }
+            try NetlinkMessage.put(nlmsg_append(msg, &header, MemoryLayout<ifinfomsg>.size, Int32(NLMSG_ALIGNTO)))
+            try NetlinkMessage.put(nla_put_string(msg, Int32(IFLA_IFNAME), options.name))
+            try NetlinkMessage.put(nla_put_u32(msg, Int32(IFLA_LINK), UInt32(options.parentIndex)))
+            try NetlinkMessage.put(nla_put_u32(msg, Int32(IFLA_NET_NS_FD), UInt32(bitPattern: options.namespace.fileDescriptor)))
+            if let mtu = options.mtu { try NetlinkMessage.put(nla_put_u32(msg, Int32(IFLA_MTU), UInt32(mtu))) }
             if let mac = options.mac {
                 var bytes = mac.bytes
-                try MacvlanMessage.put(nla_put(msg, Int32(IFLA_ADDRESS), Int32(bytes.count), &bytes))
+                try NetlinkMessage.put(nla_put(msg, Int32(IFLA_ADDRESS), Int32(bytes.count), &bytes))
             }
-            try MacvlanMessage.nest(msg, Int32(IFLA_LINKINFO)) { () throws(CNIError) in
-                try MacvlanMessage.put(nla_put_string(msg, Int32(IFLA_INFO_KIND), "macvlan"))
-                try MacvlanMessage.nest(msg, Int32(IFLA_INFO_DATA)) { () throws(CNIError) in
-                    try MacvlanMessage.put(nla_put_u32(msg, Int32(IFLA_MACVLAN_MODE), options.mode.kernelValue))
+            try NetlinkMessage.nest(msg, Int32(IFLA_LINKINFO)) { () throws(CNIError) in
+                try NetlinkMessage.put(nla_put_string(msg, Int32(IFLA_INFO_KIND), "macvlan"))
+                try NetlinkMessage.nest(msg, Int32(IFLA_INFO_DATA)) { () throws(CNIError) in
+                    try NetlinkMessage.put(nla_put_u32(msg, Int32(IFLA_MACVLAN_MODE), options.mode.kernelValue))
                     if let length = broadcastQueueLength {
-                        try MacvlanMessage.put(nla_put_u32(msg, Int32(IFLA_MACVLAN_BC_QUEUE_LEN), UInt32(length)))
+                        try NetlinkMessage.put(nla_put_u32(msg, Int32(IFLA_MACVLAN_BC_QUEUE_LEN), UInt32(length)))
                     }
                 }
             }
@@ -55,18 +55,5 @@ extension NetlinkSocket: MacvlanNetlink {
         let parent = Int(rtnl_link_get_link(object))
         return MacvlanDetails(mode: MacvlanMode(kernelValue: rtnl_link_macvlan_get_mode(object)),
                               parentIndex: parent > 0 ? parent : nil)
-    }
-}
-
-/// Attribute helpers for the hand-built message.
-private enum MacvlanMessage {
-    static func nest(_ msg: OpaquePointer, _ type: Int32, _ body: () throws(CNIError) -> Void) throws(CNIError) {
-        guard let start = nla_nest_start(msg, type) else { throw CNIError(.systemFailure, "netlink message too large") }
-        try body()
-        try put(nla_nest_end(msg, start))
-    }
-
-    static func put(_ rc: Int32) throws(CNIError) {
-        if rc < 0 { throw CNIError(.systemFailure, "building netlink message: \(String(cString: nl_geterror(rc)))") }
     }
 }
