@@ -47,4 +47,26 @@ import Testing
         try h.ok("DEL", try pmconf([mapping(8080, 80)], ["backend": "nftables"]))
         #expect(h.nft.scripts.last == "delete table inet swcni_portmap\n")
     }
+
+    @Test func delWithTheAddsMappingsDeletesItsElementsWithoutReadingTheTable() throws {
+        let h = PortmapHarness()
+        h.nft.listing = emptyTable
+        let c = NftPortmapRules.comment(h.owner)
+        h.nft.got = "elements = { tcp . 8080 comment \"\(c)\" : 10.250.0.2 . 80 }"
+        try h.ok("DEL", try pmconf([mapping(8080, 80)], ["backend": "nftables"], prev: bridgeResult(["10.250.0.2/24"])))
+        #expect(h.nft.scripts == ["""
+        delete element inet swcni_portmap dnat4any { tcp . 8080 }
+        delete element inet swcni_portmap masq4 { 10.250.0.0/24 . 10.250.0.2 }
+        delete element inet swcni_portmap masq4 { 127.0.0.1 . 10.250.0.2 }
+
+        """])
+    }
+
+    @Test func delOfElementsOwnedBySomeoneElseTakesTheSlowPath() throws {
+        let h = PortmapHarness()
+        h.nft.listing = emptyTable
+        h.nft.got = "elements = { tcp . 8080 comment \"someone else\" : 10.250.0.9 . 80 }"
+        try h.ok("DEL", try pmconf([mapping(8080, 80)], ["backend": "nftables"], prev: bridgeResult(["10.250.0.2/24"])))
+        #expect(h.nft.scripts == ["delete table inet swcni_portmap\n"], "the table listing has nothing of anyone: it goes")
+    }
 }

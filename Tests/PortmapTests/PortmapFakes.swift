@@ -59,6 +59,9 @@ final class FakeNftTable: NftTableAccess {
     var refuse: String?
     func list(family: String, table: String) throws(CNIError) -> JSON? { listing }
     func listMap(family: String, table: String, name: String) throws(CNIError) -> JSON? { listing }
+    /// What `get element` prints; nil: a key is missing.
+    var got: String?
+    func getElements(family: String, table: String, set: String, keys: [String]) throws(CNIError) -> String? { got }
     func apply(_ script: String) throws(CNIError) {
         scripts.append(script)
         if let refuse, script.contains(refuse) { throw CNIError(.systemFailure, "nft -f - failed: File exists") }

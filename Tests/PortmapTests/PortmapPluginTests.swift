@@ -132,7 +132,7 @@ import Testing
     @Test func statusFailsWith50WhenTheToolIsUnusable() throws {
         final class Broken: PortmapBackend {
             func setup(_ owner: RuleOwner, _ config: PortmapConfig) throws(CNIError) {}
-            func teardown(_ owner: RuleOwner) throws(CNIError) {}
+            func teardown(_ owner: RuleOwner, _ config: PortmapConfig?) throws(CNIError) {}
             func missing(_ owner: RuleOwner, _ config: PortmapConfig) throws(CNIError) -> [String] { [] }
             func gc(network: String, valid: Set<RuleOwner>) throws(CNIError) {}
             func status() throws(CNIError) { throw CNIError(.pluginNotAvailable, "iptables backend unusable: not found") }

@@ -11,6 +11,8 @@ public protocol NftTableAccess {
     func list(family: String, table: String) throws(CNIError) -> JSON?
     /// `nft -j list map <family> <table> <name>`; nil when it does not exist.
     func listMap(family: String, table: String, name: String) throws(CNIError) -> JSON?
+    /// `nft get element <family> <table> <set> { keys }` as text; nil when any key is missing.
+    func getElements(family: String, table: String, set: String, keys: [String]) throws(CNIError) -> String?
     /// `nft -f -`: one transaction.
     func apply(_ script: String) throws(CNIError)
 }
@@ -29,6 +31,11 @@ public struct SystemNftTable: NftTableAccess {
     public func listMap(family: String, table: String, name: String) throws(CNIError) -> JSON? {
         guard let out = try run(["-j", "list", "map", family, table, name], input: []) else { return nil }
         do { return try JSON.parse(out) } catch { throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)") }
+    }
+
+    public func getElements(family: String, table: String, set: String, keys: [String]) throws(CNIError) -> String? {
+        let out = try? run(["get", "element", family, table, set, "{ \(keys.joined(separator: ", ")) }"], input: [])
+        return out.flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
     }
 
     public func apply(_ script: String) throws(CNIError) { _ = try run(["-f", "-"], input: Array(script.utf8)) }
@@ -94,13 +101,33 @@ public struct NftPortmap: PortmapBackend {
         }
     }
 
-    public func teardown(_ owner: RuleOwner) throws(CNIError) {
+    /// Fast path when the ADD's mappings and addresses are known: read just this owner's map elements
+    /// (`nft get element`), and when each is there with this owner's comment, delete them and the
+    /// masquerade elements in one transaction. Anything else reads the whole table and deletes by owner.
+    public func teardown(_ owner: RuleOwner, _ config: PortmapConfig?) throws(CNIError) {
         guard tableMayExist() else { return }
         try withLock(lockPath) { () throws(CNIError) in
+            if let config, let script = NftPortmapRules(owner: owner, config: config).fastTeardownScript(),
+               owns(NftPortmapRules(owner: owner, config: config)), (try? nft.apply(script)) != nil {
+                return
+            }
             if let script = NftPortmapRules(owner: owner, config: PortmapConfig()).teardownScript(current: try current()) {
                 try nft.apply(script)
             }
         }
+    }
+
+    /// Whether every map element this owner would have is there, with its comment and data.
+    private func owns(_ rules: NftPortmapRules) -> Bool {
+        let own = rules.allElements.filter { $0.set.hasPrefix("dnat") }
+        for set in Set(own.map(\.set)) {
+            let mine = own.filter { $0.set == set }
+            guard let text = try? nft.getElements(family: "inet", table: NftPortmapRules.table, set: set, keys: mine.map(\.key)) else {
+                return false
+            }
+            for e in mine where !text.contains("\(e.key) comment \"\(e.comment)\" : \(e.data ?? "")") { return false }
+        }
+        return true
     }
 
     public func missing(_ owner: RuleOwner, _ config: PortmapConfig) throws(CNIError) -> [String] {

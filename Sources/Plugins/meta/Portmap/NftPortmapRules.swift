@@ -113,7 +113,7 @@ public struct NftPortmapRules: Sendable {
     public func applies(_ family: IPFamily) -> Bool { config.container(family) != nil && !config.mappings(for: family).isEmpty }
 
     /// Everything this owner adds, both families.
-    var allElements: [NftElement] { [IPFamily.v4, .v6].flatMap { elements($0) + masqElementsForConditional($0) } }
+    public var allElements: [NftElement] { [IPFamily.v4, .v6].flatMap { elements($0) + masqElementsForConditional($0) } }
 
     /// One transaction: the skeleton, this owner's old elements and rules removed, the new ones added.
     public func setupScript(current: NftPortmapState) -> String {
@@ -151,6 +151,13 @@ public struct NftPortmapRules: Sendable {
             lines.append("\(verb) element \(Self.t) \(e.set) { \(e.key) comment \"\(e.comment)\"\(e.data.map { " : \($0)" } ?? "") }")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Deletes exactly the elements an ADD of this config made (the caller checked they are this owner's);
+    /// nil when there are none or mappings with conditions made rules.
+    public func fastTeardownScript() -> String? {
+        guard [IPFamily.v4, .v6].allSatisfy({ conditionalRules($0).isEmpty }), !allElements.isEmpty else { return nil }
+        return deletions(allElements, []).joined(separator: "\n") + "\n"
     }
 
     /// Removes this owner's elements and rules; the whole table when nothing of anyone else is left.

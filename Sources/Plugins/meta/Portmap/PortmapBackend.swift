@@ -9,8 +9,9 @@ public protocol PortmapBackend {
     /// Maps `config.mappings` to the container addresses of `owner`, replacing what it had; refuses
     /// (nothing changed) a host port another attachment already maps.
     func setup(_ owner: RuleOwner, _ config: PortmapConfig) throws(CNIError)
-    /// Removes every rule of `owner`; nothing to do is success.
-    func teardown(_ owner: RuleOwner) throws(CNIError)
+    /// Removes every rule of `owner`; nothing to do is success. `config`, when it carries the mappings
+    /// and container addresses of the ADD, lets a backend find the rules without reading everything.
+    func teardown(_ owner: RuleOwner, _ config: PortmapConfig?) throws(CNIError)
     /// What CHECK finds missing for `owner`; empty when all is in place.
     func missing(_ owner: RuleOwner, _ config: PortmapConfig) throws(CNIError) -> [String]
     /// Removes the rules of `network` whose owner is not in `valid`.
@@ -62,7 +63,7 @@ public struct IptablesPortmap: PortmapBackend {
         }
     }
 
-    public func teardown(_ owner: RuleOwner) throws(CNIError) {
+    public func teardown(_ owner: RuleOwner, _ config: PortmapConfig?) throws(CNIError) {
         let rules = IptablesPortmapRules(owner: owner, config: PortmapConfig())
         try withLock(lockPath) { () throws(CNIError) in
             for family in [IPFamily.v4, .v6] where tableMayExist(family) {

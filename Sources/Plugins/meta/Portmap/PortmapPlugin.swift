@@ -25,7 +25,7 @@ public struct PortmapPlugin: Plugin {
         var undo = Rollback()
         defer { undo.unwind() }
         try backend.setup(owner, config)
-        undo.add { try backend.teardown(owner) }
+        undo.add { try backend.teardown(owner, config) }
         if config.snat, let v4 = config.containerV4 {
             try LocalnetRouting(netlink: try deps.host(), sysctl: deps.hostSysctl).enable(for: v4.address)
         }
@@ -41,9 +41,9 @@ public struct PortmapPlugin: Plugin {
         guard !config.mappings.isEmpty else { return }
         var cleanup = CleanupErrors()
         cleanup.attempt("removing \(config.backend.rawValue) port mappings") { () throws(CNIError) in
-            try deps.backend(config.backend).teardown(owner(request))
+            try deps.backend(config.backend).teardown(owner(request), config)
         }
-        try? deps.backend(config.backend == .iptables ? .nftables : .iptables).teardown(owner(request))
+        try? deps.backend(config.backend == .iptables ? .nftables : .iptables).teardown(owner(request), nil)
         flushUDP(config, families: request.config.prevResult == nil ? [.v4, .v6] : config.families)
         try cleanup.throwIfAny()
     }
