@@ -2,6 +2,7 @@
 """run.py: benchmark our CNI plugins against a second plugin directory, side by side, in one run.
 
 Usage: bench/run [--quick] [--ours DIR] [--ref DIR] [-n N] [-r R] [--bursts B] [--burst-size K]
+Plugins: bridge + host-local (scenarios 1-5) and macvlan + host-local (scenario 6, skipped without macvlan).
 See bench/README.md. Needs root; everything happens in private network namespaces named
 swcni-bench-<pid>-*, which are removed at exit (and swept by later runs if this one was killed).
 """
@@ -9,7 +10,6 @@ import argparse
 import atexit
 import datetime
 import hashlib
-import json
 import os
 import platform
 import signal
@@ -20,13 +20,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from cnibench import report, worker  # noqa: E402
+from cnibench import output, report, worker  # noqa: E402
 from cnibench.resources import Resources, sweep_leftovers  # noqa: E402
 from cnibench.scenarios import Bench  # noqa: E402
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Side-by-side CNI bridge+host-local benchmark.")
+    p = argparse.ArgumentParser(description="Side-by-side CNI bridge/macvlan + host-local benchmark.")
     p.add_argument("--ours", default=os.path.join(os.path.dirname(HERE), ".build-bench", "release"),
                    help="our plugin directory (default: .build-bench/release)")
     p.add_argument("--ref", default="/usr/lib/cni", help="reference plugin directory (default: /usr/lib/cni)")
@@ -46,17 +46,23 @@ def parse_args(argv):
 
 
 def check_dirs(args):
+    """Exits when bridge or host-local is missing; returns the missing macvlan paths (scenario 6 is skipped)."""
     for label, d in (("ours", args.ours), ("ref", args.ref)):
         for b in ("bridge", "host-local"):
             if not os.access(os.path.join(d, b), os.X_OK):
                 sys.exit("%s: %s/%s is missing or not executable" % (label, d, b))
+    return [os.path.join(d, "macvlan") for d in (args.ours, args.ref) if not os.access(os.path.join(d, "macvlan"), os.X_OK)]
 
 
 def describe(d):
-    path = os.path.join(d, "bridge")
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:16]
-    return {"dir": os.path.abspath(d), "bridge_sha256_16": digest, "bridge_bytes": os.path.getsize(path)}
+    out = {"dir": os.path.abspath(d)}
+    for b in ("bridge", "macvlan"):
+        path = os.path.join(d, b)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                out[b + "_sha256_16"] = hashlib.sha256(f.read()).hexdigest()[:16]
+            out[b + "_bytes"] = os.path.getsize(path)
+    return out
 
 
 def source_revision():
@@ -81,7 +87,7 @@ def main(argv):
     sweep_leftovers()
     if args.cleanup:
         return 0
-    check_dirs(args)
+    no_macvlan = check_dirs(args)
     res = Resources()
     atexit.register(res.release)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -97,6 +103,10 @@ def main(argv):
     try:
         bench = Bench(res, args.ours, args.ref, log)
         bench.single(args.repeats)
+        if no_macvlan:
+            log("macvlan scenario skipped: %s missing or not executable" % ", ".join(no_macvlan))
+        else:
+            bench.macvlan(args.repeats)
         bench.rss(args.rss_rounds, "m0", "bridge with no other pods")
         bench.add_many(args.pods)
         bench.rss(args.rss_rounds, "mn", "bridge with %d other pods" % args.pods)
@@ -115,57 +125,11 @@ def main(argv):
     print()
     print(report.render(analysis, tgts, args.pods, meta))
     failures = bench.failures()
-    print_failures(failures)
-    path = write_json(args.out, started, meta, bench, analysis, tgts, failures)
+    output.print_failures(failures)
+    path = output.write_json(args.out, started, meta, bench, analysis, tgts, failures)
     print("\nload average %.2f at start, %.2f at end; %d CPUs; %.0f s; raw numbers in %s" % (
         meta["loadavg_start"][0], meta["loadavg_end"][0], meta["cpus"], meta["seconds"], path))
     return 0
-
-
-def print_failures(failures):
-    """Our plugin's failures, grouped by command and error, the first of each group replayable."""
-    groups = {}
-    for f in failures:
-        if f["set"] == "ours":
-            groups.setdefault((f["env"]["CNI_COMMAND"], error_kind(f)), []).append(f)
-    if not groups:
-        return
-    print("\nOur plugin failed %d time(s), %d kind(s); the first of each, replayable:" % (
-        sum(len(g) for g in groups.values()), len(groups)))
-    for (command, _), fs in groups.items():
-        f = fs[0]
-        scenarios = sorted({x["scenario"] for x in fs})
-        print("\n  %s failed %d time(s), in: %s" % (command, len(fs), ", ".join(scenarios)))
-        print("  first: scenario %s, exit code %s" % (f["scenario"], f["rc"]))
-        print("  command: %s <<'EOF'\n%s\nEOF" % (f["command"], f["stdin"]))
-        print("  stdout: %s" % f["stdout"].strip())
-        print("  stderr: %s" % f["stderr"].strip())
-
-
-def error_kind(f):
-    """What a failure says, without the ids that differ between invocations."""
-    try:
-        return json.loads(f["stdout"]).get("code"), f["stderr"].strip()[:80]
-    except (ValueError, AttributeError):
-        return f["stdout"].strip()[:80], f["stderr"].strip()[:80]
-
-
-def write_json(out_dir, started, meta, bench, analysis, tgts, failures):
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "bench-%s.json" % started.strftime("%Y%m%dT%H%M%SZ"))
-    strip = lambda rs: [{"t": r["t"], "rc": r["rc"], "rss_kb": r["rss_kb"]} for r in rs]
-    doc = {"meta": meta,
-           "samples": {l: {op: strip(rs) for op, rs in ops.items()} for l, ops in bench.samples.items()},
-           "burst": {l: [{k: v for k, v in b.items() if k != "plugin_failures"} for b in rounds]
-                     for l, rounds in bench.results.get("burst", {}).items()},
-           "summary": {"rows": [{"operation": name, "key": key, **s} for name, key, s in analysis["rows"]],
-                       "del_all_total": analysis["del_all_total"], "growth": analysis["growth"],
-                       "windows": analysis["windows"], "rss": analysis["rss"]},
-           "targets": [{"target": n, "value": v, "verdict": verdict} for n, v, verdict in tgts],
-           "failures": failures}
-    with open(path, "w") as f:
-        json.dump(doc, f, indent=1)
-    return path
 
 
 if __name__ == "__main__":

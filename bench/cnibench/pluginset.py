@@ -1,4 +1,4 @@
-"""pluginset: one plugin directory under test, its host netns, network config and worker process."""
+"""pluginset: one plugin directory under test, its host netns, network configs and worker process."""
 import json
 import os
 import subprocess
@@ -20,8 +20,11 @@ class PluginSet:
 
     def __init__(self, res, label, plugin_dir, host_ns, bridge, subnet, net_name, data_dir):
         self.res, self.label, self.plugin_dir = res, label, plugin_dir
-        self.host_ns, self.bridge, self.subnet = host_ns, bridge, subnet
-        self.net_name, self.data_dir = net_name, data_dir
+        self.host_ns = host_ns
+        self.nets = {"bridge": {"cniVersion": "1.0.0", "name": net_name, "type": "bridge", "bridge": bridge,
+                                "isGateway": True, "ipMasq": True,
+                                "ipam": {"type": "host-local", "ranges": [[{"subnet": subnet}]],
+                                         "dataDir": data_dir}}}
         self.failures = []
         res.add_host_namespace(host_ns)
         self.worker = subprocess.Popen(
@@ -30,20 +33,35 @@ class PluginSet:
         res.workers.append(self.worker)
 
     # -- config and jobs -----------------------------------------------------------------------
-    def config(self, prev_result=None):
-        c = {"cniVersion": "1.0.0", "name": self.net_name, "type": "bridge", "bridge": self.bridge,
-             "isGateway": True, "ipMasq": True,
-             "ipam": {"type": "host-local", "ranges": [[{"subnet": self.subnet}]],
-                      "dataDir": self.data_dir}}
+    def add_macvlan(self, master, subnet, net_name, data_dir):
+        """A veth pair in the host netns, both ends up (no `dummy` on this kernel), and a macvlan network
+        on one end. The pair goes away with the host netns."""
+        for cmd in (["link", "add", master, "type", "veth", "peer", "name", master + "p"],
+                    ["link", "set", master, "up"], ["link", "set", master + "p", "up"]):
+            p = subprocess.run(["ip", "-n", self.host_ns] + cmd, capture_output=True, text=True)
+            if p.returncode != 0:
+                raise RuntimeError("ip -n %s %s: %s" % (self.host_ns, " ".join(cmd), p.stderr.strip()))
+        self.nets["macvlan"] = {"cniVersion": "1.0.0", "name": net_name, "type": "macvlan", "master": master,
+                                "mode": "bridge",
+                                "ipam": {"type": "host-local", "ranges": [[{"subnet": subnet}]],
+                                         "dataDir": data_dir}}
+
+    def remove_macvlan(self):
+        """Deletes the veth pair (so the later scenarios see the host netns as before)."""
+        master = self.nets.pop("macvlan")["master"]
+        subprocess.run(["ip", "-n", self.host_ns, "link", "del", master], capture_output=True)
+
+    def config(self, prev_result=None, net="bridge"):
+        c = dict(self.nets[net])
         if prev_result is not None:
             c["prevResult"] = prev_result   # as libcni does on DEL, from its result cache
         return json.dumps(c)
 
-    def job(self, command, cid, pod_ns, prev_result=None, rss=False):
+    def job(self, command, cid, pod_ns, prev_result=None, rss=False, net="bridge"):
         env = {"CNI_COMMAND": command, "CNI_CONTAINERID": cid, "CNI_NETNS": "/run/netns/" + pod_ns,
                "CNI_IFNAME": IFNAME, "CNI_PATH": self.plugin_dir, "PATH": PATH}
-        return {"path": os.path.join(self.plugin_dir, "bridge"), "env": env,
-                "stdin": self.config(prev_result), "rss": rss}
+        return {"path": os.path.join(self.plugin_dir, self.nets[net]["type"]), "env": env,
+                "stdin": self.config(prev_result, net), "rss": rss}
 
     # -- talking to the worker -----------------------------------------------------------------
     def _call(self, req):

@@ -3,6 +3,7 @@ from .stats import median, percentile, ratio, summary
 
 TARGET_RATIO = 0.3
 TARGET_GROWTH = 1.3
+TARGET_MACVLAN = 0.5
 
 
 def _times(samples, op, lo=None, hi=None):
@@ -29,6 +30,8 @@ def analyse(bench, n):
     for a, b in windows(n):
         row("ADD of pod #%d-%d" % (a, b), "add_%d_%d" % (a, b), "add_nth", a - 1, b)
     row("DEL, each of %d" % n, "del_each", "del_all")
+    row("macvlan ADD, 1 pod", "mv_add_single", "mv_add_single")   # printed after the burst row
+    row("macvlan DEL, 1 pod", "mv_del_single", "mv_del_single")
     totals = {l: sum(r["t"] for r in samples[l].get("del_all", [])) for l in samples}
     bursts = bench.results.get("burst", {})
     growth = {}
@@ -51,7 +54,8 @@ def analyse(bench, n):
 
 
 def targets(a, n):
-    """(name, value, verdict) per issue-3 target; verdict is "met", "NOT met" or why it was not measured."""
+    """(issue, name, value, verdict) per target of issues 3 (bridge) and 4 (macvlan); verdict is "met",
+    "NOT met" or why it was not measured."""
     med = lambda key, l: next(r[2][l]["median"] for r in a["rows"] if r[1] == key)
     failed = lambda *ops: sum(a["failures_by_op"]["ours"].get(op, 0) + a["failures_by_op"]["ref"].get(op, 0)
                               for op in ops)
@@ -67,13 +71,18 @@ def targets(a, n):
     t = []
     for name, key in (("ADD median <= 0.3x reference", "add_single"), ("DEL median <= 0.3x reference", "del_single")):
         v = ratio(med(key, "ours"), med(key, "ref"))
-        t.append((name, v, verdict(v, TARGET_RATIO, "add_single", "del_single")))
+        t.append((3, name, v, verdict(v, TARGET_RATIO, "add_single", "del_single")))
     g = a["growth"]["ours"]
-    t.append(("our ADD #%d-%d within 1.3x of #%d-%d" % (last[0], last[1], first[0], first[1]), g,
+    t.append((3, "our ADD #%d-%d within 1.3x of #%d-%d" % (last[0], last[1], first[0], first[1]), g,
               verdict(g, TARGET_GROWTH, "add_nth")))
     tot = a["del_all_total"]
     v = ratio(tot["ours"], tot["ref"])
-    t.append(("DEL of all %d <= 0.3x reference" % n, v, verdict(v, TARGET_RATIO, "add_nth", "del_all")))
+    t.append((3, "DEL of all %d <= 0.3x reference" % n, v, verdict(v, TARGET_RATIO, "add_nth", "del_all")))
+    for verb in ("ADD", "DEL"):
+        key = "mv_%s_single" % verb.lower()
+        v = ratio(med(key, "ours"), med(key, "ref"))
+        t.append((4, "macvlan %s median <= 0.5x reference" % verb, v,
+                  verdict(v, TARGET_MACVLAN, "mv_add_single", "mv_del_single")))
     return t
 
 
@@ -88,11 +97,12 @@ def _x(x):
 def render(a, tgts, n, meta):
     L = []
     head = ("operation", "ours median", "ours p95", "ref median", "ref p95", "ours/ref")
-    body = []
+    body, tail = [], []
     for name, key, s in a["rows"]:
         o, r = s["ours"], s["ref"]
-        body.append((name + " [n=%d/%d]" % (o["n"], r["n"]), _ms(o["median"]), _ms(o["p95"]),
-                     _ms(r["median"]), _ms(r["p95"]), _x(ratio(o["median"], r["median"]))))
+        (tail if key.startswith("mv_") else body).append((
+            name + " [n=%d/%d]" % (o["n"], r["n"]), _ms(o["median"]), _ms(o["p95"]),
+            _ms(r["median"]), _ms(r["p95"]), _x(ratio(o["median"], r["median"]))))
     tot = a["del_all_total"]
     body.append(("DEL of all %d, total" % n, _ms(tot["ours"]), "", _ms(tot["ref"]), "", _x(ratio(tot["ours"], tot["ref"]))))
     bw = {l: [b["wall"] for b in a["bursts"].get(l, [])] for l in ("ours", "ref")}
@@ -100,6 +110,7 @@ def render(a, tgts, n, meta):
         body.append(("burst of %d ADDs, wall [rounds=%d]" % (a["bursts"]["ours"][0]["size"], len(bw["ours"])),
                      _ms(median(bw["ours"])), _ms(max(bw["ours"])), _ms(median(bw["ref"])), _ms(max(bw["ref"])),
                      _x(ratio(median(bw["ours"]), median(bw["ref"])))))
+    body += tail
     widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head))]
     fmt = lambda row: "  ".join(str(c).ljust(widths[0]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(row))
     L.append("times in ms; p95 is nearest-rank; ratio is of medians (burst row: p95 column is the worst round)")
@@ -138,9 +149,10 @@ def render(a, tgts, n, meta):
     L.append("Sequential invocations that failed: ours %d, ref %d" % (
         a["sequential_failures"]["ours"], a["sequential_failures"]["ref"]))
     L.append("")
-    L.append("Targets (issue 3):")
-    for name, v, verdict in tgts:
-        L.append("  [%s] %s: %s" % (verdict, name, _x(v)))
+    for issue, title in ((3, "bridge"), (4, "macvlan")):
+        L.append("Targets (issue %d, %s):" % (issue, title))
+        L += ["  [%s] %s: %s" % (verdict, name, "-" if v is None else "%.3fx" % v)
+              for i, name, v, verdict in tgts if i == issue]
     return "\n".join(L)
 
 

@@ -39,8 +39,8 @@ class Bench:
     def _record(self, s, op, r):
         self.samples[s.label].setdefault(op, []).append(r)
 
-    def _add(self, s, cid, pod, scenario, record_as, rss=False):
-        job = s.job("ADD", cid, pod, rss=rss)
+    def _add(self, s, cid, pod, scenario, record_as, rss=False, net="bridge"):
+        job = s.job("ADD", cid, pod, rss=rss, net=net)
         r = s.run(job, scenario)
         if r["rc"] == 0 and not result_ips(r["out"]):
             r["rc"] = -1000
@@ -49,22 +49,22 @@ class Bench:
             self._record(s, record_as, r)
         return r
 
-    def _del(self, s, cid, pod, prev, scenario, record_as, rss=False):
+    def _del(self, s, cid, pod, prev, scenario, record_as, rss=False, net="bridge"):
         prev_result = json.loads(prev["out"]) if prev and prev["rc"] == 0 else None
-        r = s.run(s.job("DEL", cid, pod, prev_result, rss=rss), scenario)
+        r = s.run(s.job("DEL", cid, pod, prev_result, rss=rss, net=net), scenario)
         if record_as:
             self._record(s, record_as, r)
         return r
 
-    def _add_del_rounds(self, key, rounds, scenario, record=(None, None), rss=False):
+    def _add_del_rounds(self, key, rounds, scenario, record=(None, None), rss=False, net="bridge"):
         """ADD then DEL of one pod, `rounds` times; `record` names the (ADD, DEL) sample lists."""
         pods = self._pods(key, rounds)
         for i in range(rounds):
             adds, cid = {}, "bench-%s-%d" % (key, i)
             for s in self._ordered(i):
-                adds[s.label] = self._add(s, cid, pods[s.label][i], scenario, record[0], rss)
+                adds[s.label] = self._add(s, cid, pods[s.label][i], scenario, record[0], rss, net)
             for s in self._ordered(i + 1):
-                self._del(s, cid, pods[s.label][i], adds[s.label], scenario, record[1], rss)
+                self._del(s, cid, pods[s.label][i], adds[s.label], scenario, record[1], rss, net)
         self.res.del_namespaces(pods["ours"] + pods["ref"])
 
     # -- (1) single pod ADD / DEL on an existing bridge --------------------------------------------
@@ -131,6 +131,16 @@ class Bench:
                 "latencies": [r["t"] for r in b["results"]],
                 "errors": errors,
                 "plugin_failures": s.failures}
+
+    # -- (6) macvlan: single pod ADD / DEL on a veth master in each host netns ---------------------
+    def macvlan(self, repeats, warmup=2):
+        self.log("macvlan single-pod ADD/DEL: %d warm-up + %d measured rounds" % (warmup, repeats))
+        for s, subnet in zip(self.sets, ("10.125.0.0/16", "10.126.0.0/16")):
+            s.add_macvlan("mvmaster", subnet, "benchnet-%s-macvlan" % s.label, self.res.make_dir(s.label + "-macvlan"))
+        self._add_del_rounds("mvw", warmup, "macvlan warm-up", net="macvlan")
+        self._add_del_rounds("mv", repeats, "macvlan single-pod", ("mv_add_single", "mv_del_single"), net="macvlan")
+        for s in self.sets:
+            s.remove_macvlan()
 
     def close(self):
         for s in self.sets:
