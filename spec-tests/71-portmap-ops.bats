@@ -145,21 +145,26 @@ parallel_adds() {
     assert_no_portmap_rules
 }
 
-@test "GC removes the mappings of attachments not in cni.dev/valid-attachments; STATUS succeeds" {
+gc_and_status() {
+    local backend=$1 extra prev conf i
     require_spec 1.1.0 portmap
-    local prev conf i
+    require_backend "$backend"
+    extra="$(backend_extra "$backend")"
     for i in 1 2; do
         prev="$(jq -cn --argjson i "$i" '{cniVersion: "1.0.0", interfaces: [{name: "eth0", sandbox: "/x"}], ips: [{address: "10.250.0.\($i)/24", interface: 0}]}')"
-        cni portmap ADD "$(pm_config "$prev" "[{\"hostPort\": $((8080 + i)), \"containerPort\": 80, \"protocol\": \"tcp\"}]")" CNI_CONTAINERID="gc$i"
+        cni portmap ADD "$(pm_config "$prev" "[{\"hostPort\": $((8080 + i)), \"containerPort\": 80, \"protocol\": \"tcp\"}]" "$extra")" CNI_CONTAINERID="gc$i"
         assert_success
     done
-    conf="$(jq -cn --arg name "$NET_NAME" '{cniVersion: "1.1.0", name: $name, type: "portmap",
-             "cni.dev/valid-attachments": [{containerID: "gc1", ifname: "eth0"}]}')"
+    conf="$(jq -cn --arg name "$NET_NAME" --argjson te "$extra" '{cniVersion: "1.1.0", name: $name, type: "portmap",
+             "cni.dev/valid-attachments": [{containerID: "gc1", ifname: "eth0"}]} + $te')"
     cni portmap GC "$conf"; assert_success
-    host_nat | grep -q 'id: \\"gc1\\"' || fail "gc1 was removed"
-    ! host_nat | grep -q 'id: \\"gc2\\"' || fail "gc2 was kept: $(host_nat)"
+    pm_rules | grep -q 'gc1' || fail "gc1 was removed: $(pm_rules)"
+    ! pm_rules | grep -q 'gc2' || fail "gc2 was kept: $(pm_rules)"
     cni portmap STATUS "$conf"; assert_success
     conf="$(jq -c '. + {"cni.dev/valid-attachments": []}' <<<"$conf")"
     cni portmap GC "$conf"; assert_success
     assert_no_portmap_rules
 }
+
+@test "iptables: GC removes the mappings of attachments not in cni.dev/valid-attachments; STATUS succeeds" { gc_and_status iptables; }
+@test "nftables: GC removes the mappings of attachments not in cni.dev/valid-attachments; STATUS succeeds" { gc_and_status nftables; }
