@@ -32,25 +32,14 @@ public protocol Nft {
     func apply(_ script: String) throws(CNIError)
 }
 
-/// Execs this machine's `nft`.
-public struct SystemNft: Nft {
+/// Runs this machine's `nft` once: the one place that finds it, execs it and turns its failure into a
+/// CNI error. A read of something that does not exist gives nil when `missingIsNil`.
+public struct NftCommand: Sendable {
     let environment: [String: String]
 
     public init(environment: [String: String] = ["PATH": SystemIptables.searchPath]) { self.environment = environment }
 
-    public func rules(family: String, table: String, chain: String) throws(CNIError) -> [NftRule] {
-        let out = try run(["-j", "list", "chain", family, table, chain], input: [], missingIsEmpty: true)
-        guard let out, !out.isEmpty else { return [] }
-        do { return NftRule.parse(listing: try JSON.parse(out)) } catch {
-            throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)")
-        }
-    }
-
-    public func apply(_ script: String) throws(CNIError) {
-        _ = try run(["-f", "-"], input: Array(script.utf8), missingIsEmpty: false)
-    }
-
-    private func run(_ args: [String], input: [UInt8], missingIsEmpty: Bool) throws(CNIError) -> [UInt8]? {
+    public func run(_ args: [String], input: [UInt8] = [], missingIsNil: Bool) throws(CNIError) -> [UInt8]? {
         guard let path = Subprocess.find("nft", inPath: (environment["PATH"] ?? "") + ":" + SystemIptables.searchPath) else {
             throw CNIError(.systemFailure, "nft not found: install nftables")
         }
@@ -59,8 +48,32 @@ public struct SystemNft: Nft {
         catch { throw CNIError(error, context: "running nft") }
         if out.succeeded { return out.stdout }
         let why = String(decoding: out.stderr, as: UTF8.self).trimmingWhitespace()
-        if missingIsEmpty && why.contains("No such file or directory") { return nil }
+        if missingIsNil && why.contains("No such file or directory") { return nil }
         throw CNIError(.systemFailure, "nft \(args.joined(separator: " ")) failed: \(why)",
                        details: String(decoding: input, as: UTF8.self))
     }
+
+    /// `nft -f -`: a whole script as one transaction.
+    public func apply(_ script: String) throws(CNIError) {
+        _ = try run(["-f", "-"], input: Array(script.utf8), missingIsNil: false)
+    }
+}
+
+/// Execs this machine's `nft`.
+public struct SystemNft: Nft {
+    let command: NftCommand
+
+    public init(environment: [String: String] = ["PATH": SystemIptables.searchPath]) {
+        command = NftCommand(environment: environment)
+    }
+
+    public func rules(family: String, table: String, chain: String) throws(CNIError) -> [NftRule] {
+        let out = try command.run(["-j", "list", "chain", family, table, chain], missingIsNil: true)
+        guard let out, !out.isEmpty else { return [] }
+        do { return NftRule.parse(listing: try JSON.parse(out)) } catch {
+            throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)")
+        }
+    }
+
+    public func apply(_ script: String) throws(CNIError) { try command.apply(script) }
 }

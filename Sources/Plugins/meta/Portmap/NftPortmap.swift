@@ -19,38 +19,29 @@ public protocol NftTableAccess {
 
 /// Execs this machine's `nft`.
 public struct SystemNftTable: NftTableAccess {
-    let environment: [String: String]
-    public init(environment: [String: String] = ["PATH": SystemIptables.searchPath]) { self.environment = environment }
+    let command: NftCommand
+    public init(environment: [String: String] = ["PATH": SystemIptables.searchPath]) {
+        command = NftCommand(environment: environment)
+    }
 
     public func list(family: String, table: String) throws(CNIError) -> JSON? {
-        let out = try run(["-j", "-a", "list", "table", family, table], input: [])
-        guard let out else { return nil }
-        do { return try JSON.parse(out) } catch { throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)") }
+        try json(command.run(["-j", "-a", "list", "table", family, table], missingIsNil: true))
     }
 
     public func listMap(family: String, table: String, name: String) throws(CNIError) -> JSON? {
-        guard let out = try run(["-j", "list", "map", family, table, name], input: []) else { return nil }
-        do { return try JSON.parse(out) } catch { throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)") }
+        try json(command.run(["-j", "list", "map", family, table, name], missingIsNil: true))
     }
 
     public func getElements(family: String, table: String, set: String, keys: [String]) throws(CNIError) -> String? {
-        let out = try? run(["get", "element", family, table, set, "{ \(keys.joined(separator: ", ")) }"], input: [])
+        let out = try? command.run(["get", "element", family, table, set, "{ \(keys.joined(separator: ", ")) }"], missingIsNil: true)
         return out.flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
     }
 
-    public func apply(_ script: String) throws(CNIError) { _ = try run(["-f", "-"], input: Array(script.utf8)) }
+    public func apply(_ script: String) throws(CNIError) { try command.apply(script) }
 
-    private func run(_ args: [String], input: [UInt8]) throws(CNIError) -> [UInt8]? {
-        guard let path = Subprocess.find("nft", inPath: (environment["PATH"] ?? "") + ":" + SystemIptables.searchPath) else {
-            throw CNIError(.systemFailure, "nft not found: install nftables")
-        }
-        let out: ProcessOutput
-        do { out = try Subprocess.run(path, arguments: args, environment: environment, input: input, captureStderr: true) }
-        catch { throw CNIError(error, context: "running nft") }
-        if out.succeeded { return out.stdout }
-        let why = String(decoding: out.stderr, as: UTF8.self).trimmingWhitespace()
-        if input.isEmpty && why.contains("No such file or directory") { return nil }
-        throw CNIError(.systemFailure, "nft \(args.joined(separator: " ")) failed: \(why)", details: String(decoding: input, as: UTF8.self))
+    private func json(_ out: [UInt8]?) throws(CNIError) -> JSON? {
+        guard let out else { return nil }
+        do { return try JSON.parse(out) } catch { throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)") }
     }
 }
 
