@@ -2,7 +2,9 @@
 """run.py: benchmark our CNI plugins against a second plugin directory, side by side, in one run.
 
 Usage: bench/run [--quick] [--ours DIR] [--ref DIR] [-n N] [-r R] [--bursts B] [--burst-size K]
-Plugins: bridge + host-local (scenarios 1-5) and macvlan + host-local (scenario 6, skipped without macvlan).
+                 [--portmap-backend iptables|nftables]
+Plugins: bridge + host-local (scenarios 1-5), macvlan + host-local (scenario 6) and bridge + portmap
+(scenarios 7-9); 6 and 7-9 are skipped when macvlan or portmap is missing.
 See bench/README.md. Needs root; everything happens in private network namespaces named
 swcni-bench-<pid>-*, which are removed at exit (and swept by later runs if this one was killed).
 """
@@ -21,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from cnibench import output, report, worker  # noqa: E402
+from cnibench.portmap import MAX_PODS, PortmapBench  # noqa: E402
 from cnibench.resources import Resources, sweep_leftovers  # noqa: E402
 from cnibench.scenarios import Bench  # noqa: E402
 
@@ -35,6 +38,8 @@ def parse_args(argv):
     p.add_argument("--bursts", type=int, default=3, help="parallel burst rounds (default 3)")
     p.add_argument("--burst-size", type=int, default=32, help="ADDs per burst (default 32)")
     p.add_argument("--rss-rounds", type=int, default=5, help="untimed ADD/DEL rounds under GNU time, per state (default 5)")
+    p.add_argument("--portmap-backend", choices=("iptables", "nftables"), default="iptables",
+                   help="our portmap's backend (default iptables; the reference is always iptables)")
     p.add_argument("--quick", action="store_true", help="N=50, R=10, 1 burst round: under a minute")
     p.add_argument("--out", default=os.path.join(HERE, "out"), help="directory for the JSON (default bench/out)")
     p.add_argument("--cleanup", action="store_true", help="only remove leftovers of killed runs, then exit")
@@ -42,21 +47,24 @@ def parse_args(argv):
     a = p.parse_args(argv)
     if a.quick:
         a.pods, a.repeats, a.bursts, a.rss_rounds = 50, 10, 1, 3
+    if a.pods + a.repeats + 2 > MAX_PODS:
+        p.error("-n plus -r must stay below %d (the portmap scenarios' host port ranges)" % (MAX_PODS - 2))
     return a
 
 
 def check_dirs(args):
-    """Exits when bridge or host-local is missing; returns the missing macvlan paths (scenario 6 is skipped)."""
+    """Exits when bridge or host-local is missing; returns the missing paths of `plugin` (its scenarios are skipped)."""
     for label, d in (("ours", args.ours), ("ref", args.ref)):
         for b in ("bridge", "host-local"):
             if not os.access(os.path.join(d, b), os.X_OK):
                 sys.exit("%s: %s/%s is missing or not executable" % (label, d, b))
-    return [os.path.join(d, "macvlan") for d in (args.ours, args.ref) if not os.access(os.path.join(d, "macvlan"), os.X_OK)]
+    return lambda plugin: [os.path.join(d, plugin) for d in (args.ours, args.ref)
+                           if not os.access(os.path.join(d, plugin), os.X_OK)]
 
 
 def describe(d):
     out = {"dir": os.path.abspath(d)}
-    for b in ("bridge", "macvlan"):
+    for b in ("bridge", "macvlan", "portmap"):
         path = os.path.join(d, b)
         if os.path.isfile(path):
             with open(path, "rb") as f:
@@ -87,7 +95,8 @@ def main(argv):
     sweep_leftovers()
     if args.cleanup:
         return 0
-    no_macvlan = check_dirs(args)
+    missing = check_dirs(args)
+    no_macvlan, no_portmap = missing("macvlan"), missing("portmap")
     res = Resources()
     atexit.register(res.release)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -95,9 +104,11 @@ def main(argv):
     meta = {"started": started.isoformat(timespec="seconds"), "host": platform.node(),
             "kernel": platform.release(), "cpus": os.cpu_count(), "loadavg_start": os.getloadavg(),
             "pods": args.pods, "repeats": args.repeats, "bursts": args.bursts, "burst_size": args.burst_size,
-            "ours": describe(args.ours), "ref": describe(args.ref), "source_revision": source_revision()}
-    log("ours: %s (tree %s)   ref: %s   N=%d R=%d bursts=%dx%d   load %.2f" % (
+            "ours": describe(args.ours), "ref": describe(args.ref), "source_revision": source_revision(),
+            "portmap_backend": args.portmap_backend}
+    log("ours: %s (tree %s)   ref: %s   N=%d R=%d bursts=%dx%d   our portmap: %s   load %.2f" % (
         args.ours, meta["source_revision"], args.ref, args.pods, args.repeats, args.bursts, args.burst_size,
+        args.portmap_backend,
         os.getloadavg()[0]))
     bench = None
     try:
@@ -112,6 +123,14 @@ def main(argv):
         bench.rss(args.rss_rounds, "mn", "bridge with %d other pods" % args.pods)
         bench.del_many(args.pods)
         bench.burst(args.bursts, args.burst_size)
+        if no_portmap:
+            log("portmap scenarios skipped: %s missing or not executable" % ", ".join(no_portmap))
+        else:
+            pm = PortmapBench(bench, args.portmap_backend)
+            pm.single(args.repeats)
+            pm.add_many(args.pods)
+            pm.del_many(args.pods)
+            pm.close()
         bench.close()
     finally:
         errors = res.release()

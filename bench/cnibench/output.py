@@ -42,9 +42,18 @@ def write_json(out_dir, started, meta, bench, analysis, tgts, failures):
                      for l, rounds in bench.results.get("burst", {}).items()},
            "summary": {"rows": [{"operation": name, "key": key, **s} for name, key, s in analysis["rows"]],
                        "del_all_total": analysis["del_all_total"], "growth": analysis["growth"],
-                       "windows": analysis["windows"], "rss": analysis["rss"]},
+                       "windows": analysis["windows"], "rss": analysis["rss"],
+                       "portmap": _portmap(analysis["portmap"])},
            "targets": [{"issue": i, "target": n, "value": v, "verdict": verdict} for i, n, v, verdict in tgts],
            "failures": failures}
     with open(path, "w") as f:
         json.dump(doc, f, indent=1)
     return path
+
+
+def _portmap(p):
+    if p is None:
+        return None
+    return {"rows": [{"operation": name.strip(), "key": key, **s} for name, key, s in p["rows"]],
+            "del_all_total": {k.rstrip("_"): v for k, v in p["del_all_total"].items()},
+            "growth": {k.rstrip("_"): v for k, v in p["growth"].items()}, "state": p["state"]}

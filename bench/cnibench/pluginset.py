@@ -51,17 +51,19 @@ class PluginSet:
         master = self.nets.pop("macvlan")["master"]
         subprocess.run(["ip", "-n", self.host_ns, "link", "del", master], capture_output=True)
 
-    def config(self, prev_result=None, net="bridge"):
+    def config(self, prev_result=None, net="bridge", runtime=None):
         c = dict(self.nets[net])
+        if runtime is not None:
+            c["runtimeConfig"] = runtime    # as libcni injects it for the plugin's capabilities
         if prev_result is not None:
             c["prevResult"] = prev_result   # as libcni does on DEL, from its result cache
         return json.dumps(c)
 
-    def job(self, command, cid, pod_ns, prev_result=None, rss=False, net="bridge"):
+    def job(self, command, cid, pod_ns, prev_result=None, rss=False, net="bridge", runtime=None):
         env = {"CNI_COMMAND": command, "CNI_CONTAINERID": cid, "CNI_NETNS": "/run/netns/" + pod_ns,
                "CNI_IFNAME": IFNAME, "CNI_PATH": self.plugin_dir, "PATH": PATH}
         return {"path": os.path.join(self.plugin_dir, self.nets[net]["type"]), "env": env,
-                "stdin": self.config(prev_result, net), "rss": rss}
+                "stdin": self.config(prev_result, net, runtime), "rss": rss}
 
     # -- talking to the worker -----------------------------------------------------------------
     def _call(self, req):

@@ -1,4 +1,5 @@
 """report: turns the raw samples into the printed table, the target verdicts and the JSON document."""
+from . import report_portmap
 from .stats import median, percentile, ratio, summary
 
 TARGET_RATIO = 0.3
@@ -50,7 +51,7 @@ def analyse(bench, n):
     fails = {l: sum(by_op[l].values()) for l in samples}
     return {"rows": rows, "del_all_total": totals, "growth": growth, "windows": windows(n),
             "bursts": bursts, "rss": rss, "sequential_failures": fails,
-            "failures_by_op": by_op}
+            "failures_by_op": by_op, "portmap": report_portmap.analyse(bench, n, windows(n))}
 
 
 def targets(a, n):
@@ -83,7 +84,7 @@ def targets(a, n):
         v = ratio(med(key, "ours"), med(key, "ref"))
         t.append((4, "macvlan %s median <= 0.5x reference" % verb, v,
                   verdict(v, TARGET_MACVLAN, "mv_add_single", "mv_del_single")))
-    return t
+    return t + report_portmap.targets(a, n)
 
 
 def _ms(x):
@@ -110,7 +111,7 @@ def render(a, tgts, n, meta):
         body.append(("burst of %d ADDs, wall [rounds=%d]" % (a["bursts"]["ours"][0]["size"], len(bw["ours"])),
                      _ms(median(bw["ours"])), _ms(max(bw["ours"])), _ms(median(bw["ref"])), _ms(max(bw["ref"])),
                      _x(ratio(median(bw["ours"]), median(bw["ref"])))))
-    body += tail
+    body += tail + report_portmap.table_rows(a, n, _ms, _x)
     widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head))]
     fmt = lambda row: "  ".join(str(c).ljust(widths[0]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(row))
     L.append("times in ms; p95 is nearest-rank; ratio is of medians (burst row: p95 column is the worst round)")
@@ -121,6 +122,7 @@ def render(a, tgts, n, meta):
     L.append("")
     L.append("ADD growth, median #%d-%d / median #%d-%d:  ours %s   ref %s" % (
         l[0], l[1], f[0], f[1], _x(a["growth"]["ours"]), _x(a["growth"]["ref"])))
+    L += report_portmap.lines(a, n, _x, meta.get("portmap_backend"))
     L.append("")
     L.append("Parallel ADD burst (fresh host netns, no bridge yet):")
     for label in ("ours", "ref"):
@@ -149,10 +151,12 @@ def render(a, tgts, n, meta):
     L.append("Sequential invocations that failed: ours %d, ref %d" % (
         a["sequential_failures"]["ours"], a["sequential_failures"]["ref"]))
     L.append("")
-    for issue, title in ((3, "bridge"), (4, "macvlan")):
-        L.append("Targets (issue %d, %s):" % (issue, title))
+    for issue, title in ((3, "bridge"), (4, "macvlan"), (5, "portmap, pod = bridge + portmap")):
+        if any(i == issue for i, *_ in tgts):
+            L.append("Targets (issue %d, %s):" % (issue, title))
         L += ["  [%s] %s: %s" % (verdict, name, "-" if v is None else "%.3fx" % v)
               for i, name, v, verdict in tgts if i == issue]
+    L += report_portmap.alone_line(a, n)
     return "\n".join(L)
 
 

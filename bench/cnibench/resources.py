@@ -15,7 +15,7 @@ NETNS_DIR = "/run/netns"
 # Where our bridge plugin keeps its per-bridge lock files (Sources/Plugins/main/Bridge).
 LOCK_DIR = "/run/swift-cni"
 _NETNS_RE = re.compile(r"^" + re.escape(PREFIX) + r"(\d+)-")
-_LOCK_RE = re.compile(r"^bridge-swb(\d+)(o|r|bo|br)\.lock$")
+_LOCK_RE = re.compile(r"^bridge-swb(\d+)(o|r|bo|br|po|pr)\.lock$")
 
 
 def _ip_batch(lines):

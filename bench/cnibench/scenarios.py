@@ -16,6 +16,7 @@ class Bench:
         self.subnets = {"ours": "10.123.0.0/16", "ref": "10.124.0.0/16"}
         self.tags = {"ours": "o", "ref": "r"}
         self.sets = [self._make_set(label, "main") for label in ("ours", "ref")]
+        self.more_sets = []   # other scenarios' sets (portmap), for failures()
         self.samples = {s.label: {} for s in self.sets}   # label -> op -> [result dicts]
         self.results = {}
 
@@ -148,7 +149,7 @@ class Bench:
 
     def failures(self):
         out = []
-        for s in self.sets:
+        for s in self.sets + self.more_sets:
             out += s.failures
         for label, rounds in self.results.get("burst", {}).items():
             for r in rounds:
