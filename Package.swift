@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "BridgePlugin",
                 dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink",
                                "CNIIPAM", "CNIFirewall"],
-                path: "Sources/Plugins/main/Bridge"),
+                path: "Sources/Plugins/main/Bridge", exclude: ["README.md"]),
         .target(name: "MacvlanPlugin",
                 dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNINamespace", "CNINetlink", "CNIIPAM", "CNISystem"],
                 path: "Sources/Plugins/main/Macvlan", exclude: ["README.md"]),

@@ -28,7 +28,7 @@ public struct FakeBridgePortFlags: Equatable, Sendable {
 /// Links created here get a random unicast MAC when none is asked for, as the kernel does. When the fake
 /// belongs to a `FakeNamespaces`, a veth's peer is created in the fake registered for
 /// `VethOptions.peerNamespace.path`, and deleting either end deletes the other.
-public final class FakeBridgeNetlink: BridgeNetlink {
+public final class FakeBridgeNetlink: BridgeNetlink, FakeRouteNetlinkWrapper {
     public let base: FakeRouteNetlink
     /// The namespace path this fake stands for in `namespaces`; nil when standalone.
     public let path: String?
@@ -50,20 +50,17 @@ public final class FakeBridgeNetlink: BridgeNetlink {
 
     // MARK: Conveniences over `base`
 
-    public var calls: [String] { base.calls }
     public var failures: [String: CNIError] {
         get { base.failures }
         set { base.failures = newValue }
     }
     public var linkTable: [Link] { base.linkTable }
-    public func linkNamed(_ name: String) -> Link? { base.linkTable.first { $0.name == name } }
     /// The addresses of the link called `name`, from the table (not logged).
     public func addressesOf(_ name: String) -> [IPNetwork] {
         guard let link = linkNamed(name) else { return [] }
         return base.addressTable.filter { $0.linkIndex == link.index }.map(\.address)
     }
     /// Links that are not `lo`.
-    public var createdLinkNames: [String] { base.linkTable.map(\.name).filter { $0 != "lo" } }
 
     /// Adds a link as if it already existed, with a random MAC.
     @discardableResult
@@ -127,12 +124,6 @@ public final class FakeBridgeNetlink: BridgeNetlink {
 
     // MARK: RouteNetlink, through `base`
 
-    public func link(named name: String) throws(CNIError) -> Link? { try base.link(named: name) }
-    public func link(index: Int) throws(CNIError) -> Link? { try base.link(index: index) }
-    public func links() throws(CNIError) -> [Link] { try base.links() }
-    public func setLink(_ link: Link, up: Bool) throws(CNIError) { try base.setLink(link, up: up) }
-    public func setMTU(_ mtu: Int, of link: Link) throws(CNIError) { try base.setMTU(mtu, of: link) }
-    public func setMAC(_ mac: MACAddress, of link: Link) throws(CNIError) { try base.setMAC(mac, of: link) }
 
     /// A port joining a bridge with vlan_filtering gets the default VLAN 1 (PVID, untagged), as in the kernel.
     public func setMaster(_ master: Link?, of link: Link) throws(CNIError) {
@@ -175,22 +166,7 @@ public final class FakeBridgeNetlink: BridgeNetlink {
         return link
     }
 
-    public func createMacvlan(_ options: MacvlanOptions) throws(CNIError) { try base.createMacvlan(options) }
 
-    public func addresses(of link: Link?, family: IPFamily?) throws(CNIError) -> [LinkAddress] {
-        try base.addresses(of: link, family: family)
-    }
-    public func addAddress(_ address: IPNetwork, to link: Link, noDAD: Bool) throws(CNIError) {
-        try base.addAddress(address, to: link, noDAD: noDAD)
-    }
-    @discardableResult
-    public func deleteAddress(_ address: IPNetwork, from link: Link) throws(CNIError) -> Bool {
-        try base.deleteAddress(address, from: link)
-    }
-    public func routes(family: IPFamily?) throws(CNIError) -> [KernelRoute] { try base.routes(family: family) }
-    public func addRoute(_ route: KernelRoute) throws(CNIError) { try base.addRoute(route) }
-    @discardableResult
-    public func deleteRoute(_ route: KernelRoute) throws(CNIError) -> Bool { try base.deleteRoute(route) }
 
     // MARK: Internals
 

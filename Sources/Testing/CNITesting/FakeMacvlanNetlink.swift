@@ -26,7 +26,7 @@ public final class FakeMacvlanKernel {
 
 /// A `MacvlanNetlink` over a `FakeRouteNetlink` (`base`: tables, call log, injected failures; e.g.
 /// `failures["createMacvlan"]` or `failures["macvlanDetails"]`).
-public final class FakeMacvlanNetlink: MacvlanNetlink {
+public final class FakeMacvlanNetlink: MacvlanNetlink, FakeRouteNetlinkWrapper {
     public let base: FakeRouteNetlink
     public let path: String
     weak var kernel: FakeMacvlanKernel?
@@ -38,14 +38,11 @@ public final class FakeMacvlanNetlink: MacvlanNetlink {
         self.path = path
     }
 
-    public var calls: [String] { base.calls }
     public var failures: [String: CNIError] {
         get { base.failures }
         set { base.failures = newValue }
     }
-    public func linkNamed(_ name: String) -> Link? { base.linkTable.first { $0.name == name } }
     /// Links that are not `lo`.
-    public var createdLinkNames: [String] { base.linkTable.map(\.name).filter { $0 != "lo" } }
 
     /// Adds a link as if it already existed, up, with a random MAC.
     @discardableResult
@@ -104,35 +101,12 @@ public final class FakeMacvlanNetlink: MacvlanNetlink {
 
     // MARK: RouteNetlink, through `base`
 
-    public func link(named name: String) throws(CNIError) -> Link? { try base.link(named: name) }
-    public func link(index: Int) throws(CNIError) -> Link? { try base.link(index: index) }
-    public func links() throws(CNIError) -> [Link] { try base.links() }
-    public func setLink(_ link: Link, up: Bool) throws(CNIError) { try base.setLink(link, up: up) }
-    public func setMTU(_ mtu: Int, of link: Link) throws(CNIError) { try base.setMTU(mtu, of: link) }
-    public func setMAC(_ mac: MACAddress, of link: Link) throws(CNIError) { try base.setMAC(mac, of: link) }
-    public func setMaster(_ master: Link?, of link: Link) throws(CNIError) { try base.setMaster(master, of: link) }
     @discardableResult
     public func deleteLink(_ link: Link) throws(CNIError) -> Bool {
         let existed = try base.deleteLink(link)
         if existed { macvlans[link.index] = nil }
         return existed
     }
-    public func createVeth(_ options: VethOptions) throws(CNIError) -> Link { try base.createVeth(options) }
-    public func createBridge(_ options: BridgeOptions) throws(CNIError) -> Link { try base.createBridge(options) }
-    public func addresses(of link: Link?, family: IPFamily?) throws(CNIError) -> [LinkAddress] {
-        try base.addresses(of: link, family: family)
-    }
-    public func addAddress(_ address: IPNetwork, to link: Link, noDAD: Bool) throws(CNIError) {
-        try base.addAddress(address, to: link, noDAD: noDAD)
-    }
-    @discardableResult
-    public func deleteAddress(_ address: IPNetwork, from link: Link) throws(CNIError) -> Bool {
-        try base.deleteAddress(address, from: link)
-    }
-    public func routes(family: IPFamily?) throws(CNIError) -> [KernelRoute] { try base.routes(family: family) }
-    public func addRoute(_ route: KernelRoute) throws(CNIError) { try base.addRoute(route) }
-    @discardableResult
-    public func deleteRoute(_ route: KernelRoute) throws(CNIError) -> Bool { try base.deleteRoute(route) }
 
     private func replace(_ link: Link) {
         if let i = base.linkTable.firstIndex(where: { $0.index == link.index }) { base.linkTable[i] = link }
