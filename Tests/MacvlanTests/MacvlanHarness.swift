@@ -110,19 +110,10 @@ func mvconf(_ keys: [String: JSON] = [:], master: String? = "mv0", ipam: JSON? =
     return mvconf(all, master: master, ipam: ipam, version: version)
 }
 
-/// The error of a failed invocation: its code and message (with details appended).
-struct ReportedError {
-    let code: Int64
-    let msg: String
-    let details: String
-    var text: String { details.isEmpty ? msg : "\(msg): \(details)" }
-}
-
+/// The error of a failed invocation (CNITesting.ReportedError); the test fails when there is none.
 func reportedError(_ out: Outcome, sourceLocation: SourceLocation = #_sourceLocation) throws -> ReportedError {
-    try #require(out.exitCode != 0, "expected a failure, got \(out.stdout)", sourceLocation: sourceLocation)
-    let json = try JSON.parse(out.stdout)
-    return ReportedError(code: try #require(json["code"]?.intValue, sourceLocation: sourceLocation),
-                         msg: json["msg"]?.stringValue ?? "", details: json["details"]?.stringValue ?? "")
+    try #require(ReportedError(out), "expected a CNI error, got exit \(out.exitCode): \(out.stdout)",
+                 sourceLocation: sourceLocation)
 }
 
 let l2: JSON = .object(JSONObject())
