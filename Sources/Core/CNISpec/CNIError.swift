@@ -50,11 +50,6 @@ public struct CNIError: Error, Sendable, CustomStringConvertible {
     public static func invalidConfig(_ key: String, _ value: String, _ why: String) -> CNIError {
         CNIError(.invalidNetworkConfig, "invalid \(key) \(value.isEmpty ? "\"\"" : value): \(why)")
     }
-
-    /// Unsupported field: code 2, message naming the key and the value.
-    public static func unsupported(_ key: String, _ value: String, _ why: String) -> CNIError {
-        CNIError(.unsupportedField, "unsupported \(key) \(value): \(why)")
-    }
 }
 
 /// Anything whose description is a readable error text (system errors, netlink errors).

@@ -46,6 +46,4 @@ public struct SpecVersion: Comparable, Hashable, Sendable, CustomStringConvertib
     public var usesLegacyResult: Bool { self < .v0_3_0 }
     /// Whether results of this version carry `ips[].version` (0.3.x and 0.4.0).
     public var hasIPVersionField: Bool { self >= .v0_3_0 && self < .v1_0_0 }
-    /// Whether results of this version carry the 1.1 interface and route fields.
-    public var hasV1_1Fields: Bool { self >= .v1_1_0 }
 }

@@ -49,9 +49,4 @@ public final class FileDescriptor {
     public func lockExclusive() throws(SystemError) {
         try syscall("flock \(path)") { ccni_flock(rawValue, LOCK_EX) }
     }
-
-    /// fsync(2).
-    public func sync() throws(SystemError) {
-        try syscall("fsync \(path)") { Glibc.fsync(rawValue) }
-    }
 }

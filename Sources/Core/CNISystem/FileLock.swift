@@ -1,7 +1,7 @@
 // FileLock: an exclusive flock(2) on a lock file, held for the lifetime of the value.
 import Glibc
 
-/// Holds an exclusive lock on `path` (created 0600 if missing) until released or deinitialized.
+/// Holds an exclusive lock on `path` (created 0600 if missing) until the value is deinitialized.
 public final class FileLock {
     private let fd: FileDescriptor
 
@@ -9,12 +9,5 @@ public final class FileLock {
     public init(path: String) throws(SystemError) {
         fd = try FileDescriptor(open: path, flags: O_RDWR | O_CREAT, mode: 0o600)
         try fd.lockExclusive()
-    }
-
-    /// Runs `body` with the lock held.
-    public static func withLock<T, E: Error>(path: String, _ body: () throws(E) -> T) throws -> T {
-        let lock = try FileLock(path: path)
-        defer { withExtendedLifetime(lock) {} }
-        return try body()
     }
 }
