@@ -34,12 +34,19 @@ public enum Skeleton {
             // stdin first, so that even an environment error answers in the request's version.
             guard let bytes = stdin() else { throw CNIError(.ioFailure, "error reading from stdin") }
             if name == Command.version.rawValue { return versionOutcome(plugin, bytes) }
-            if let text = (try? JSON.parse(bytes))?["cniVersion"]?.stringValue, SpecVersion(text) != nil {
+            // Parsed once: the version labels even an environment error; a parse error is reported
+            // (code 6) only after the environment checks, as before.
+            let parsed = Result { () throws(JSONParseError) -> JSON in try JSON.parse(bytes) }
+            if let text = (try? parsed.get())?["cniVersion"]?.stringValue, SpecVersion(text) != nil {
                 labelVersion = text
             }
             let env = try Environment(environment)
             guard let command = env.command else { throw CNIError(.invalidEnvironment, "CNI_COMMAND is empty") }
-            let config = try NetworkConfig(bytes: bytes)
+            let config: NetworkConfig
+            switch parsed {
+            case .success(let json): config = try NetworkConfig(json: json, bytes: bytes)
+            case .failure(let error): throw NetworkConfig.parseError(error)
+            }
             try config.validateName()
             try checkVersion(plugin, config, command)
             let request = Request(command: command, env: env, config: config)

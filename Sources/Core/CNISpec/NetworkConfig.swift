@@ -32,9 +32,17 @@ public struct NetworkConfig: Sendable {
     /// Parses stdin. Bad JSON is error 6; a bad `name` is error 7.
     public init(bytes: [UInt8]) throws(CNIError) {
         let json: JSON
-        do { json = try JSON.parse(bytes) } catch {
-            throw CNIError(.decodingFailure, "error parsing network configuration: \(error)")
-        }
+        do { json = try JSON.parse(bytes) } catch { throw Self.parseError(error) }
+        try self.init(json: json, bytes: bytes)
+    }
+
+    /// Stdin that is not JSON: code 6.
+    public static func parseError(_ error: JSONParseError) -> CNIError {
+        CNIError(.decodingFailure, "error parsing network configuration: \(error)")
+    }
+
+    /// Builds the config from `bytes` already parsed as `json` (the skeleton parses stdin once).
+    public init(json: JSON, bytes: [UInt8]) throws(CNIError) {
         guard let o = json.objectValue else {
             throw CNIError(.decodingFailure, "error parsing network configuration: expected a JSON object, got \(json.typeName)")
         }
