@@ -25,15 +25,14 @@ public struct BridgePlugin: Plugin {
         var undo = Rollback()
         defer { undo.unwind() }
 
-        // IPAM runs on its own thread while the bridge and the veth are set up: only the container's
-        // own configuration needs its addresses.
-        if let taken = try host.link(named: config.bridge), taken.kind != "bridge" {
-            throw CNIError(.alreadyExists, "link \(config.bridge) already exists but is not a bridge (kind \(taken.kind ?? "none"))")
-        }
-        // Checked before IPAM runs: a repeated ADD must fail without touching the existing lease.
+        // Both checked before IPAM runs: a failing ADD must not cost an allocation, and a repeated ADD
+        // must not touch the existing lease. (The bridge is checked again under its lock.)
+        if let error = HostBridge.notABridge(try host.link(named: config.bridge)) { throw error }
         if try container.link(named: request.ifName) != nil {
             throw CNIError(.alreadyExists, "container interface \(request.ifName) already exists in \(request.netns)")
         }
+        // IPAM runs on its own thread while the bridge and the veth are set up: only the container's
+        // own configuration needs its addresses.
         let allocation = config.isL2 ? nil : PendingAllocation(ipam: deps.ipam, request: request)
         if let allocation { undo.add { try allocation.release() } }
         let hostBridge = HostBridge(netlink: host, sysctl: deps.hostSysctl, config: config, lockDirectory: deps.lockDirectory)
@@ -140,8 +139,8 @@ public struct BridgePlugin: Plugin {
     /// Fails with 50 when the bridge name is taken by a link that is not a bridge; then asks IPAM.
     public func status(_ request: Request) throws {
         let config = try BridgeConfig(request)
-        if let link = try deps.host().link(named: config.bridge), link.kind != "bridge" {
-            throw CNIError(.pluginNotAvailable, "link \(config.bridge) exists but is not a bridge (kind \(link.kind ?? "none"))")
+        if let error = HostBridge.notABridge(try deps.host().link(named: config.bridge), code: .pluginNotAvailable) {
+            throw error
         }
         if !config.isL2 { try deps.ipam.status(request) }
     }

@@ -23,13 +23,18 @@ struct HostBridge {
         return try withExtendedLifetime(lock) { () throws(CNIError) -> T in try body() }
     }
 
+    /// The error for a link that has the bridge's name but is not a bridge (nil when `link` is fine).
+    static func notABridge(_ link: Link?, code: ErrorCode = .alreadyExists) -> CNIError? {
+        guard let link, link.kind != "bridge" else { return nil }
+        return CNIError(code, "link \(link.name) already exists but is not a bridge (kind \(link.kind ?? "none"))")
+    }
+
     /// The bridge, created if missing: promiscuity, vlan_filtering, accept_ra=0, up, MAC pinned.
     func ensure() throws(CNIError) -> Link {
         var bridge: Link
-        if let existing = try netlink.link(named: config.bridge) {
-            guard existing.kind == "bridge" else {
-                throw CNIError(.alreadyExists, "link \(config.bridge) already exists but is not a bridge (kind \(existing.kind ?? "none"))")
-            }
+        let existing = try netlink.link(named: config.bridge)
+        if let error = Self.notABridge(existing) { throw error }
+        if let existing {
             bridge = existing
         } else {
             bridge = try netlink.createBridge(BridgeOptions(name: config.bridge, mtu: config.mtu))
@@ -43,6 +48,8 @@ struct HostBridge {
             }
         }
         _ = try sysctl.set("net/ipv6/conf/\(config.bridge)/accept_ra", "0")
+        // An existing bridge that is up is returned as read; anything created or changed is read again.
+        if existing != nil && bridge.isUp && !config.promiscMode && !config.usesVlans { return bridge }
         if !bridge.isUp { try netlink.setUp(bridge) }
         return try netlink.requireLink(named: config.bridge)
     }
