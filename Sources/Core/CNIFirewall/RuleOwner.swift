@@ -22,7 +22,7 @@ public struct RuleOwner: Hashable, Sendable {
 
 /// Double-quotes `s`, escaping `"` and `\`: Go's %q for the characters CNI allows in names and IDs, and
 /// the quoting iptables-save prints and iptables-restore reads.
-func doubleQuoted(_ s: String) -> String {
+public func doubleQuoted(_ s: String) -> String {
     var out = "\""
     for c in s {
         if c == "\"" || c == "\\" { out.append("\\") }

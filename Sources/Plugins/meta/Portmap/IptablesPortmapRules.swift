@@ -29,7 +29,7 @@ public struct IptablesPortmapRules: Sendable {
     var oldChain: String { owner.chainName(prefix: "SN-") }
     /// `dnat name: "<net>" id: "<cid>"`, cut to iptables' 255 characters as the reference does.
     var comment: String {
-        let c = "dnat name: \(quoted(owner.network)) id: \(quoted(owner.containerID))"
+        let c = "dnat name: \(doubleQuoted(owner.network)) id: \(doubleQuoted(owner.containerID))"
         return c.utf8.count <= 255 ? c : String(decoding: Array(c.utf8.prefix(253)), as: UTF8.self) + "..."
     }
     var markChain: String { config.externalSetMarkChain ?? Self.setMarkChain }
@@ -46,7 +46,7 @@ public struct IptablesPortmapRules: Sendable {
             let ports = mappings.filter { $0.proto == proto }.map { String($0.hostPort) }
             for start in stride(from: 0, to: ports.count, by: 15) {
                 let group = ports[start..<min(start + 15, ports.count)].joined(separator: ",")
-                out.append("-p \(proto.rawValue) -m comment --comment \(quoted(comment)) -m multiport --dports \(group)\(conditions) -j \(chain)")
+                out.append("-p \(proto.rawValue) -m comment --comment \(doubleQuoted(comment)) -m multiport --dports \(group)\(conditions) -j \(chain)")
             }
         }
         return out
@@ -143,15 +143,5 @@ public struct IptablesPortmapRules: Sendable {
     }
 
     /// A condition token as iptables-restore reads it: quoted when it holds a space.
-    static func token(_ t: String) -> String { t.contains(" ") ? quoted(t) : t }
-}
-
-/// Double-quotes `s` with `"` and `\` escaped, as iptables-save prints comments.
-func quoted(_ s: String) -> String {
-    var out = "\""
-    for c in s {
-        if c == "\"" || c == "\\" { out.append("\\") }
-        out.append(c)
-    }
-    return out + "\""
+    static func token(_ t: String) -> String { t.contains(" ") ? doubleQuoted(t) : t }
 }

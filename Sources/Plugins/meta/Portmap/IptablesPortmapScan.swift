@@ -65,7 +65,7 @@ extension IptablesPortmapRules {
     /// nil when there is nothing to remove.
     public static func gcBatch(network: String, valid: Set<RuleOwner>, current: IptablesTable) -> String? {
         let keep = Set(valid.map { RuleOwner(network: network, containerID: $0.containerID, ifName: "").chainName(prefix: "DN-") })
-        let prefix = "dnat name: \(quoted(network)) id: "
+        let prefix = "dnat name: \(doubleQuoted(network)) id: "
         var stale: [String] = []
         for rule in current.rules(in: dnatChain) {
             guard let target = MappedPort.word(after: "-j", in: rule), target.hasPrefix("CNI-DN-"), !keep.contains(target),
