@@ -122,4 +122,46 @@ import Testing
         #expect(h.run("DEL", config).exitCode == 0)
         #expect(h.nftables.active.isEmpty && h.iptables.calls == ["teardown c1/eth0 10.22.0.5/16"])
     }
+
+    /// plugins#666: the lease may be handed out again only once no interface holds its address. Ours
+    /// removes the addresses first, so the release need not wait for the kernel to destroy the veth.
+    @Test func addressesAreRemovedBeforeTheLinkAndTheLeaseIsReleased() throws {
+        let h = BridgeHarness(addresses: ["10.22.0.5/16", "fd00:22::5/64"])
+        let config = netconf(["ipMasq": true])
+        #expect(h.run("ADD", config).exitCode == 0)
+        #expect(h.run("DEL", config).exitCode == 0)
+        let deletes = h.container.calls.filter { $0.hasPrefix("delete") }
+        #expect(deletes == ["deleteAddress 10.22.0.5/16 eth0", "deleteAddress fd00:22::5/64 eth0", "deleteLink eth0"])
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
+    }
+
+    @Test func theLeaseIsKeptWhileTheAddressMayStillBeInUse() throws {
+        let h = BridgeHarness()
+        let config = netconf(["ipMasq": true])
+        #expect(h.run("ADD", config).exitCode == 0)
+        h.container.failures["deleteAddress"] = CNIError(.systemFailure, "deleting 10.22.0.5/16 from eth0: Operation not permitted")
+        h.container.failures["deleteLink"] = CNIError(.systemFailure, "deleting eth0: Device busy")
+        let error = try reportedError(h.run("DEL", config))
+        #expect(error.msg == "deleting eth0: deleting eth0: Device busy", "\(error.text)")
+        #expect(h.ipam.verbs == ["ADD"], "no release while eth0 may still hold 10.22.0.5")
+        #expect(h.iptables.active.isEmpty)
+
+        h.container.failures["deleteLink"] = nil
+        #expect(h.run("DEL", config).exitCode == 0, "the link went: now the lease goes too")
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
+    }
+
+    /// plugins#791: a DHCP release is sent from the link, so for `dhcp` IPAM goes before anything else.
+    @Test func dhcpIsReleasedBeforeTheInterfaceIsTouched() throws {
+        let h = BridgeHarness()
+        let config = netconf(["ipMasq": true], ipam: ["type": "dhcp"])
+        #expect(h.run("ADD", config).exitCode == 0)
+        var touchedBeforeRelease: [String]? = nil
+        h.ipam.onCall = { verb in
+            if verb == "DEL" { touchedBeforeRelease = h.container.calls.filter { $0.hasPrefix("delete") } }
+        }
+        #expect(h.run("DEL", config).exitCode == 0)
+        #expect(touchedBeforeRelease == [])
+        #expect(h.container.linkNamed("eth0") == nil && h.ipam.verbs == ["ADD", "DEL"])
+    }
 }

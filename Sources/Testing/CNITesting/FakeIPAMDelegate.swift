@@ -10,6 +10,8 @@ public final class FakeIPAMDelegate: IPAMDelegate {
     public var failures: [String: CNIError] = [:]
     public private(set) var calls: [String] = []
     public private(set) var requests: [Request] = []
+    /// Called with the verb at each call, before it is answered (to look at other fakes' state then).
+    public var onCall: ((String) -> Void)?
 
     public init(result: CNIResult = CNIResult()) { self.result = result }
 
@@ -27,6 +29,7 @@ public final class FakeIPAMDelegate: IPAMDelegate {
     private func record(_ verb: String, _ request: Request) throws(CNIError) {
         calls.append("\(verb) \(request.containerID) \(request.ifName)")
         requests.append(request)
+        onCall?(verb)
         if let error = failures[verb] { throw error }
     }
 

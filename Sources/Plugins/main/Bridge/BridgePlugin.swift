@@ -77,25 +77,27 @@ public struct BridgePlugin: Plugin {
         return result
     }
 
-    /// Best effort. The container link is deleted (its host peer goes with it) on a second thread while
-    /// anti-spoofing and masquerade rules are removed, since the kernel takes ~20 ms to destroy a veth;
-    /// the IPAM lease is released only once the link is gone, as the reference does. Rules are found
-    /// by owner, so they go even when the netns is gone.
+    /// Best effort. The container interface's addresses are removed first, then the link is deleted
+    /// (its host peer goes with it) on a second thread while anti-spoofing and masquerade rules are
+    /// removed and the IPAM lease is released, since the kernel takes ~20 ms to destroy a veth. The
+    /// lease is released only once no interface holds its address (the reference's plugins#666 fix,
+    /// which waits for the whole deletion), and, for `dhcp`, before the link goes (its release needs
+    /// the link: plugins#791). Rules are found by owner, so they go even when the netns is gone.
     public func del(_ request: Request) throws {
         let config = try BridgeConfig(request)
         var cleanup = CleanupErrors()
-        var linkDeletion: BackgroundWork? = nil
-        var linkAddresses: [IPNetwork] = []
-        cleanup.attempt("deleting \(request.ifName)") { () throws(CNIError) in
-            (linkDeletion, linkAddresses) = try startLinkDeletion(request)
-        }
+        let ipamFirst = !config.isL2 && PendingAllocation.needsLinkFirst(config.ipamType)
+        if ipamFirst { cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) } }
+        var teardown = LinkTeardown.none
+        cleanup.attempt("deleting \(request.ifName)") { () throws(CNIError) in teardown = try startLinkDeletion(request) }
         if config.macSpoofCheck {
             cleanup.attempt("removing macspoofchk rules") { () throws(CNIError) in try deps.macSpoofCheck(owner(request)).teardown() }
         }
         if config.ipMasq {
             // This attachment's addresses: from prevResult, else as found on the interface. They keep a
             // second interface of the same container on this network (same chain) out of the teardown.
-            let known = request.config.prevResult.map { $0.ips.map(\.address) } ?? (linkAddresses.isEmpty ? nil : linkAddresses)
+            let found = teardown.addresses
+            let known = request.config.prevResult.map { $0.ips.map(\.address) } ?? (found.isEmpty ? nil : found)
             cleanup.attempt("removing \(config.ipMasqBackend.rawValue) masquerade") { () throws(CNIError) in
                 try deps.masquerade(config.ipMasqBackend).teardown(owner(request), addresses: known)
             }
@@ -103,19 +105,47 @@ public struct BridgePlugin: Plugin {
             let other: MasqueradeBackendKind = config.ipMasqBackend == .iptables ? .nftables : .iptables
             try? deps.masquerade(other).teardown(owner(request), addresses: known)
         }
-        if let linkDeletion { cleanup.attempt("deleting \(request.ifName)") { try linkDeletion.wait() } }
-        if !config.isL2 { cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) } }
+        let release = !config.isL2 && !ipamFirst
+        if release && teardown.addressesGone {
+            cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) }
+        }
+        // No deletion: no link, or looking for it failed; the lease goes then too (nothing better to do).
+        var linkGone = teardown.deletion == nil
+        if let deletion = teardown.deletion {
+            cleanup.attempt("deleting \(request.ifName)") { try deletion.wait(); linkGone = true }
+        }
+        if release && !teardown.addressesGone && linkGone {
+            cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) }
+        }
         try cleanup.throwIfAny()
     }
 
-    /// Reads the container interface's global addresses, then starts deleting it; no work when there is
-    /// no netns, or it or the link is gone.
-    private func startLinkDeletion(_ request: Request) throws(CNIError) -> (BackgroundWork?, [IPNetwork]) {
-        guard !request.netns.isEmpty, let netns = try NetworkNamespace.openIfExists(request.netns) else { return (nil, []) }
+    /// What DEL found and started in the container namespace.
+    private struct LinkTeardown {
+        /// The link's deletion, running on its own thread; nil when there was no link to delete.
+        var deletion: BackgroundWork?
+        /// The link's global addresses, as read before removing them.
+        var addresses: [IPNetwork]
+        /// True once no interface holds them any more (removed, or no link at all).
+        var addressesGone: Bool
+
+        static let none = LinkTeardown(deletion: nil, addresses: [], addressesGone: false)
+    }
+
+    /// Reads the container interface's global addresses and removes them, then starts deleting the
+    /// link; no work when there is no netns, or it or the link is gone.
+    private func startLinkDeletion(_ request: Request) throws(CNIError) -> LinkTeardown {
+        let nothing = LinkTeardown(deletion: nil, addresses: [], addressesGone: true)
+        guard !request.netns.isEmpty, let netns = try NetworkNamespace.openIfExists(request.netns) else { return nothing }
         let container = try deps.container(netns)
-        guard let link = try container.link(named: request.ifName) else { return (nil, []) }
+        guard let link = try container.link(named: request.ifName) else { return nothing }
         let addresses = try container.addresses(of: link).map(\.address).filter { !$0.address.isLinkLocal }
-        return (BackgroundWork { _ = try container.deleteLink(link) }, addresses)
+        var removed = true
+        for address in addresses {
+            do { try container.deleteAddress(address, from: link) } catch { removed = false }
+        }
+        return LinkTeardown(deletion: BackgroundWork { _ = try container.deleteLink(link) },
+                            addresses: addresses, addressesGone: removed)
     }
 
     public func check(_ request: Request) throws {
