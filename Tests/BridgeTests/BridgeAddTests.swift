@@ -183,4 +183,16 @@ import Testing
         _ = try h2.add(netconf(["isGateway": true, "forceAddress": true]))
         #expect(h2.host.addressesOf("br-test") == [IPNetwork("fd00:22::1/64")!])
     }
+
+    /// `dhcp` talks over the container's interface during its ADD: the veth must exist and be up first.
+    @Test func dhcpRunsOnceTheContainerInterfaceIsUp() throws {
+        let h = BridgeHarness()
+        var containerCallsAtIPAM: [String]? = nil
+        h.ipam.onCall = { verb in if verb == "ADD" { containerCallsAtIPAM = h.container.calls } }
+        #expect(h.run("ADD", netconf(["ipMasq": true], ipam: ["type": "dhcp"])).exitCode == 0)
+        let calls = try #require(containerCallsAtIPAM)
+        #expect(calls.contains { $0.hasPrefix("createVeth eth0") })
+        #expect(calls.contains("setLink eth0 up"))
+        #expect(h.container.addressesOf("eth0") == [IPNetwork("10.22.0.5/16")!])
+    }
 }

@@ -32,8 +32,10 @@ public struct BridgePlugin: Plugin {
             throw CNIError(.alreadyExists, "container interface \(request.ifName) already exists in \(request.netns)")
         }
         // IPAM runs on its own thread while the bridge and the veth are set up: only the container's
-        // own configuration needs its addresses.
-        let allocation = config.isL2 ? nil : PendingAllocation(ipam: deps.ipam, request: request)
+        // own configuration needs its addresses. Not `dhcp`: it talks over the container's interface,
+        // which must exist and be up first (as in the reference, which runs IPAM after the veth).
+        let ipamAfterLink = !config.isL2 && PendingAllocation.needsLinkFirst(config.ipamType)
+        var allocation = config.isL2 || ipamAfterLink ? nil : PendingAllocation(ipam: deps.ipam, request: request)
         if let allocation { undo.add { try allocation.release() } }
         let hostBridge = HostBridge(netlink: host, sysctl: deps.hostSysctl, config: config, lockDirectory: deps.lockDirectory)
         let bridge = try hostBridge.locked { () throws(CNIError) in try hostBridge.ensure() }
@@ -42,6 +44,12 @@ public struct BridgePlugin: Plugin {
                                        hostNamespace: hostNamespace, mtu: config.mtu, mac: config.mac)
         undo.add { try container.deleteLink(veth.container) }
         try BridgePort(netlink: host, sysctl: deps.hostSysctl, config: config).attach(veth.host, to: bridge)
+        if ipamAfterLink {
+            try container.setUp(veth.container)
+            let late = PendingAllocation(ipam: deps.ipam, request: request)
+            undo.add { try late.release() }
+            allocation = late
+        }
 
         if config.macSpoofCheck, let mac = try container.link(named: request.ifName)?.mac {
             let owner = owner(request)
@@ -52,6 +60,16 @@ public struct BridgePlugin: Plugin {
         let ipam = try allocation?.result()
         var result = BridgeResult.assemble(config: config, ipam: ipam, bridge: bridge, hostVeth: veth.host,
                                            container: veth.container, sandbox: request.netns)
+        // The masquerade rules need only the addresses: their iptables-restore (or nft) runs on its own
+        // thread while the container's interface and the gateway are configured.
+        var masquerade: BackgroundWork? = nil
+        if config.ipMasq && !config.isL2 {
+            let (backend, owner, addresses) = (deps.masquerade(config.ipMasqBackend), owner(request), result.ips.map(\.address))
+            let work = BackgroundWork { try backend.setup(owner, addresses: addresses) }
+            masquerade = work
+            // One batch or transaction: when it failed, nothing of it is there to remove.
+            undo.add { if (try? work.wait()) != nil { try backend.teardown(owner, addresses: addresses) } }
+        }
         try ContainerInterface(netlink: container, sysctl: deps.containerSysctl(netns), config: config)
             .configure(request.ifName, with: result)
 
@@ -67,11 +85,7 @@ public struct BridgePlugin: Plugin {
             }
             try hostBridge.enableForwarding(Set(gateways.map(\.family)))
         }
-        if config.ipMasq && !config.isL2 {
-            let owner = owner(request)
-            try deps.masquerade(config.ipMasqBackend).setup(owner, addresses: result.ips.map(\.address))
-            undo.add { try deps.masquerade(config.ipMasqBackend).teardown(owner, addresses: result.ips.map(\.address)) }
-        }
+        try masquerade?.wait()
         result = try BridgeResult.refreshMACs(result, host: host, container: container, ifName: request.ifName)
         undo.commit()
         return result
