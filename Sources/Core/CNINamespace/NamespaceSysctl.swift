@@ -20,8 +20,9 @@ public final class SysctlInNamespace: NamespaceSysctl {
     public func set(_ name: String, _ value: String) throws(CNIError) -> Bool {
         let write = { () throws(CNIError) -> Bool in
             do throws(SystemError) {
-                guard try Sysctl.read(name) != nil else { return false }
-                try Sysctl.write(name, value)
+                // One read answers both "does it exist" and "does it already hold the value".
+                guard let current = try Sysctl.read(name) else { return false }
+                if current != value { try FileSystem.write(Sysctl.path(name), contents: Array(value.utf8)) }
                 return true
             } catch {
                 throw CNIError(error, context: "setting sysctl \(name)=\(value)")
