@@ -12,6 +12,13 @@ public struct CleanupErrors {
         catch { errors.append("\(what): \(error)") }
     }
 
+    /// The failures of `first`, then those of `second` (steps run on two threads, reported as one).
+    public static func merged(_ first: CleanupErrors, _ second: CleanupErrors) -> CleanupErrors {
+        var all = first
+        all.errors += second.errors
+        return all
+    }
+
     /// Throws one CNI error naming every failed step, if any failed.
     public func throwIfAny(code: ErrorCode = .systemFailure) throws(CNIError) {
         guard !errors.isEmpty else { return }

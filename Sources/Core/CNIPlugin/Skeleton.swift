@@ -14,11 +14,13 @@ public struct Outcome: Sendable {
 public enum Skeleton {
     /// The process entry point of every plugin executable.
     public static func main(_ plugin: some Plugin) -> Never {
+        StepTiming.mark("start")
         let env = ProcessEnvironment.variables()
         let stdin: () -> [UInt8]? = { try? ProcessEnvironment.readStandardInput() }
         let outcome = run(plugin, environment: env, stdin: stdin)
         if !outcome.stdout.isEmpty { ProcessEnvironment.writeStandardOutput(outcome.stdout) }
         if !outcome.stderr.isEmpty { ProcessEnvironment.writeStandardError(outcome.stderr) }
+        StepTiming.mark("exit \(outcome.exitCode)")
         exit(outcome.exitCode)
     }
 

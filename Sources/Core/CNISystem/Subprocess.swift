@@ -43,6 +43,7 @@ public enum Subprocess {
         let argv = [path] + arguments
         let envp = environment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
+        StepTiming.mark("exec \(path)")
         let rc = withCStrings(argv) { cArgv in
             withCStrings(envp) { cEnv in posix_spawn(&pid, path, &actions, &attributes, cArgv, cEnv) }
         }
@@ -56,6 +57,7 @@ public enum Subprocess {
         let (out, err) = pump(input: input, stdin: inPipe[1], stdout: outPipe[0], stderr: captureStderr ? errPipe[0] : -1)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && SystemError.current == EINTR {}
+        StepTiming.mark("reaped \(path)")
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return ProcessOutput(status: code, stdout: out, stderr: err)
     }

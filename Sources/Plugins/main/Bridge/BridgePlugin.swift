@@ -39,10 +39,12 @@ public struct BridgePlugin: Plugin {
         if let allocation { undo.add { try allocation.release() } }
         let hostBridge = HostBridge(netlink: host, sysctl: deps.hostSysctl, config: config, lockDirectory: deps.lockDirectory)
         let bridge = try hostBridge.locked { () throws(CNIError) in try hostBridge.ensure() }
+        StepTiming.mark("bridge ready")
 
         let veth = try VethPair.create(ifName: request.ifName, containerNetlink: container, hostNetlink: host,
                                        hostNamespace: hostNamespace, mtu: config.mtu, mac: config.mac)
         undo.add { try container.deleteLink(veth.container) }
+        StepTiming.mark("veth created")
         try BridgePort(netlink: host, sysctl: deps.hostSysctl, config: config).attach(veth.host, to: bridge)
         if ipamAfterLink {
             try container.setUp(veth.container)
@@ -58,6 +60,7 @@ public struct BridgePlugin: Plugin {
         }
 
         let ipam = try allocation?.result()
+        StepTiming.mark("IPAM result")
         var result = BridgeResult.assemble(config: config, ipam: ipam, bridge: bridge, hostVeth: veth.host,
                                            container: veth.container, sandbox: request.netns)
         // The masquerade rules need only the addresses: their iptables-restore (or nft) runs on its own
@@ -72,6 +75,7 @@ public struct BridgePlugin: Plugin {
         }
         try ContainerInterface(netlink: container, sysctl: deps.containerSysctl(netns), config: config)
             .configure(request.ifName, with: result)
+        StepTiming.mark("container interface configured")
 
         if config.isGateway {
             let gateways = BridgeResult.gatewayAddresses(result)
@@ -85,7 +89,9 @@ public struct BridgePlugin: Plugin {
             }
             try hostBridge.enableForwarding(Set(gateways.map(\.family)))
         }
+        StepTiming.mark("gateway ready")
         try masquerade?.wait()
+        StepTiming.mark("masquerade ready")
         result = try BridgeResult.refreshMACs(result, host: host, container: container, ifName: request.ifName)
         undo.commit()
         return result
@@ -104,20 +110,25 @@ public struct BridgePlugin: Plugin {
         if ipamFirst { cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) } }
         var teardown = LinkTeardown.none
         cleanup.attempt("deleting \(request.ifName)") { () throws(CNIError) in teardown = try startLinkDeletion(request) }
-        if config.macSpoofCheck {
-            cleanup.attempt("removing macspoofchk rules") { () throws(CNIError) in try deps.macSpoofCheck(owner(request)).teardown() }
-        }
-        if config.ipMasq {
-            // This attachment's addresses: from prevResult, else as found on the interface. They keep a
-            // second interface of the same container on this network (same chain) out of the teardown.
-            let found = teardown.addresses
-            let known = request.config.prevResult.map { $0.ips.map(\.address) } ?? (found.isEmpty ? nil : found)
-            cleanup.attempt("removing \(config.ipMasqBackend.rawValue) masquerade") { () throws(CNIError) in
-                try deps.masquerade(config.ipMasqBackend).teardown(owner(request), addresses: known)
+        // The firewall work runs on a third thread, beside the link deletion and the lease release:
+        // removing nftables objects (iptables-nft included) waits for an RCU grace period (~10 ms).
+        var firewallErrors = CleanupErrors()
+        let found = teardown.addresses
+        let firewall = BackgroundWork { [deps] in
+            if config.macSpoofCheck {
+                firewallErrors.attempt("removing macspoofchk rules") { () throws(CNIError) in try deps.macSpoofCheck(owner(request)).teardown() }
             }
-            // The other backend too, best effort: the config may have switched since the ADD.
-            let other: MasqueradeBackendKind = config.ipMasqBackend == .iptables ? .nftables : .iptables
-            try? deps.masquerade(other).teardown(owner(request), addresses: known)
+            if config.ipMasq {
+                // This attachment's addresses: from prevResult, else as found on the interface. They keep a
+                // second interface of the same container on this network (same chain) out of the teardown.
+                let known = request.config.prevResult.map { $0.ips.map(\.address) } ?? (found.isEmpty ? nil : found)
+                firewallErrors.attempt("removing \(config.ipMasqBackend.rawValue) masquerade") { () throws(CNIError) in
+                    try deps.masquerade(config.ipMasqBackend).teardown(owner(request), addresses: known)
+                }
+                // The other backend too, best effort: the config may have switched since the ADD.
+                let other: MasqueradeBackendKind = config.ipMasqBackend == .iptables ? .nftables : .iptables
+                try? deps.masquerade(other).teardown(owner(request), addresses: known)
+            }
         }
         let release = !config.isL2 && !ipamFirst
         if release && teardown.addressesGone {
@@ -131,7 +142,10 @@ public struct BridgePlugin: Plugin {
         if release && !teardown.addressesGone && linkGone {
             cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) }
         }
-        try cleanup.throwIfAny()
+        try? firewall.wait()
+        StepTiming.mark("DEL done")
+        // Reported in the order the steps used to run: link, rules, lease.
+        try CleanupErrors.merged(cleanup, firewallErrors).throwIfAny()
     }
 
     /// What DEL found and started in the container namespace.
@@ -158,7 +172,8 @@ public struct BridgePlugin: Plugin {
         for address in addresses {
             do { try container.deleteAddress(address, from: link) } catch { removed = false }
         }
-        return LinkTeardown(deletion: BackgroundWork { _ = try container.deleteLink(link) },
+        StepTiming.mark("addresses removed")
+        return LinkTeardown(deletion: BackgroundWork { _ = try container.deleteLink(link); StepTiming.mark("link deleted") },
                             addresses: addresses, addressesGone: removed)
     }
 

@@ -33,19 +33,23 @@ public struct MacvlanPlugin: Plugin {
             : PendingAllocation(ipam: deps.ipam, request: request)
         // Registered first: the spec asks for a delegate DEL after a failed delegate ADD too.
         if let early { undo.add { try early.release() } }
+        StepTiming.mark("master resolved")
         let link = try createLink(request, config, master: master, creator: parentSide, netns: netns, container: container)
+        StepTiming.mark("macvlan created")
         undo.add { try container.deleteLink(link) }
         var result = CNIResult(interfaces: [Interface(name: link.name, mac: link.mac?.description ?? "", sandbox: request.netns)])
         if !config.isL2 {
             let allocation = early ?? PendingAllocation(ipam: deps.ipam, request: request)
             if early == nil { undo.add { try allocation.release() } }
             let ipam = try allocation.result()
+            StepTiming.mark("IPAM result")
             result.ips = ipam.ips.map { var ip = $0; ip.interface = 0; return ip }
             result.routes = ipam.routes
             result.dns = ipam.dns
         }
         if let dns = config.dns { result.dns = dns }
         try configure(request.ifName, config, result, container: container, sysctl: deps.containerSysctl(netns))
+        StepTiming.mark("configured")
         if let mac = try container.link(named: request.ifName)?.mac { result.interfaces[0].mac = mac.description }
         undo.commit()
         return result
