@@ -26,7 +26,18 @@ public struct SystemIptables: Iptables {
     }
 
     public func restore(_ family: IPFamily, batch: String) throws(CNIError) {
-        _ = try run(tool(family, "restore"), ["-w", "10", "--noflush"], input: Array(batch.utf8))
+        _ = try run(tool(family, "restore"), Self.restoreArguments, input: Array(batch.utf8))
+    }
+
+    /// Wait up to 10 s for the xtables lock (legacy iptables); add to the tables, never flush them.
+    static let restoreArguments = ["-w", "10", "--noflush"]
+
+    /// Starts the family's iptables-restore, waiting for its batch (see WarmIptables).
+    func startRestore(_ family: IPFamily) throws(CNIError) -> RunningProcess {
+        let path = try tool(family, "restore")
+        do {
+            return try Subprocess.start(path, arguments: Self.restoreArguments, environment: environment, captureStderr: true)
+        } catch { throw CNIError(error, context: "running \(path)") }
     }
 
     private func tool(_ family: IPFamily, _ verb: String) throws(CNIError) -> String {
@@ -42,6 +53,11 @@ public struct SystemIptables: Iptables {
         do {
             out = try Subprocess.run(path, arguments: args, environment: environment, input: input, captureStderr: true)
         } catch { throw CNIError(error, context: "running \(path)") }
+        return try check(out, path: path, args, input: input)
+    }
+
+    /// The tool's stdout, or an error quoting its stderr and the batch when it failed.
+    func check(_ out: ProcessOutput, path: String, _ args: [String], input: [UInt8]) throws(CNIError) -> [UInt8] {
         guard out.succeeded else {
             let why = String(decoding: out.stderr, as: UTF8.self).trimmingWhitespace()
             throw CNIError(.systemFailure, "\(path) \(args.joined(separator: " ")) failed: \(why)",

@@ -15,10 +15,22 @@ public enum Subprocess {
     /// collects its stdout. Stderr is inherited unless `captureStderr`.
     public static func run(_ path: String, arguments: [String] = [], environment: [String: String],
                            input: [UInt8] = [], captureStderr: Bool = false) throws(SystemError) -> ProcessOutput {
+        try start(path, arguments: arguments, environment: environment, captureStderr: captureStderr).finish(input: input)
+    }
+
+    /// Starts `path` now and leaves it waiting for its stdin: `finish` feeds it and collects the outputs.
+    /// Lets a caller pay a tool's start-up (exec, dynamic loading) while it computes the tool's input.
+    public static func start(_ path: String, arguments: [String] = [], environment: [String: String],
+                             captureStderr: Bool = false) throws(SystemError) -> RunningProcess {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         try syscall("pipe") { ccni_pipe_cloexec(&inPipe) }
-        try syscall("pipe") { ccni_pipe_cloexec(&outPipe) }
-        if captureStderr { try syscall("pipe") { ccni_pipe_cloexec(&errPipe) } }
+        do {
+            try syscall("pipe") { ccni_pipe_cloexec(&outPipe) }
+            if captureStderr { try syscall("pipe") { ccni_pipe_cloexec(&errPipe) } }
+        } catch {
+            for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) }
+            throw error
+        }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -54,16 +66,11 @@ public enum Subprocess {
             if captureStderr { close(errPipe[0]) }
             throw SystemError("exec \(path)", errno: rc)
         }
-        let (out, err) = pump(input: input, stdin: inPipe[1], stdout: outPipe[0], stderr: captureStderr ? errPipe[0] : -1)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && SystemError.current == EINTR {}
-        StepTiming.mark("reaped \(path)")
-        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return ProcessOutput(status: code, stdout: out, stderr: err)
+        return RunningProcess(path: path, pid: pid, stdin: inPipe[1], stdout: outPipe[0], stderr: captureStderr ? errPipe[0] : -1)
     }
 
     /// Writes `input` and reads both outputs at once, so a chatty child can never deadlock us.
-    private static func pump(input: [UInt8], stdin: Int32, stdout: Int32, stderr: Int32) -> ([UInt8], [UInt8]) {
+    fileprivate static func pump(input: [UInt8], stdin: Int32, stdout: Int32, stderr: Int32) -> ([UInt8], [UInt8]) {
         var out: [UInt8] = [], err: [UInt8] = []
         var written = 0
         var inFD = stdin
@@ -104,6 +111,33 @@ public enum Subprocess {
         }
         return nil
     }
+}
+
+/// A child started by `Subprocess.start`, waiting for its input. `finish` must be called exactly once
+/// (a process never finished is fed nothing and reaped when this is deinitialised).
+public final class RunningProcess: @unchecked Sendable {
+    public let path: String
+    public let pid: Int32
+    private let stdin: Int32, stdout: Int32, stderr: Int32
+    private var finished = false
+
+    init(path: String, pid: Int32, stdin: Int32, stdout: Int32, stderr: Int32) {
+        self.path = path; self.pid = pid; self.stdin = stdin; self.stdout = stdout; self.stderr = stderr
+    }
+
+    /// Writes `input`, closes stdin, collects stdout (and stderr if captured) and reaps the child.
+    public func finish(input: [UInt8]) -> ProcessOutput {
+        precondition(!finished, "RunningProcess.finish called twice")
+        finished = true
+        let (out, err) = Subprocess.pump(input: input, stdin: stdin, stdout: stdout, stderr: stderr)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && SystemError.current == EINTR {}
+        StepTiming.mark("reaped \(path)")
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return ProcessOutput(status: code, stdout: out, stderr: err)
+    }
+
+    deinit { if !finished { _ = finish(input: []) } }
 }
 
 /// Calls `body` with a NULL-terminated C array of C strings.

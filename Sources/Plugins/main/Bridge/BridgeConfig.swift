@@ -37,6 +37,9 @@ public struct BridgeConfig: Sendable {
     public var ipamType: String?
 
     public var isL2: Bool { ipamType == nil }
+    /// The address families the IPAM config names (host-local's `ranges`, `subnet`, static `addresses`);
+    /// IPv4 when it names none. Only a hint, for starting tools early: the result decides.
+    public var expectedFamilies: Set<IPFamily> = [.v4]
     public var usesVlans: Bool { vlan != 0 || !vlanTrunk.isEmpty }
 
     public init() {}
@@ -44,6 +47,7 @@ public struct BridgeConfig: Sendable {
     /// Parses and validates the request's config. Errors name the key and the value.
     public init(_ request: Request) throws(CNIError) {
         let raw = request.config.raw
+        expectedFamilies = Self.families(named: raw["ipam"])
         bridge = try raw.string("bridge") ?? "cni0"
         if let problem = Identifiers.interfaceNameProblem(bridge) {
             throw CNIError.invalidConfig("bridge", "\"\(bridge)\"", problem)
@@ -124,5 +128,18 @@ public struct BridgeConfig: Sendable {
             throw CNIError.invalidConfig(key, "\"\(text)\"", "not a unicast MAC address")
         }
         return mac
+    }
+
+    /// Families of the prefixes and addresses found in `ipam.ranges[][].subnet`, `ipam.subnet` and
+    /// `ipam.addresses[].address`; IPv4 when there are none.
+    static func families(named ipam: JSON?) -> Set<IPFamily> {
+        var texts: [String] = []
+        for set in ipam?["ranges"]?.arrayValue ?? [] {
+            for range in set.arrayValue ?? [] { texts += [range["subnet"]?.stringValue].compactMap { $0 } }
+        }
+        texts += [ipam?["subnet"]?.stringValue].compactMap { $0 }
+        texts += (ipam?["addresses"]?.arrayValue ?? []).compactMap { $0["address"]?.stringValue }
+        let found = Set(texts.compactMap { IPNetwork($0)?.family })
+        return found.isEmpty ? [.v4] : found
     }
 }

@@ -18,17 +18,22 @@ public struct BridgeDependencies {
     public var lockDirectory: String
     /// The `macspoofchk` rules of one attachment.
     public var macSpoofCheck: (RuleOwner) -> any MacSpoofChecking
+    /// The backend an ADD will use, made as the ADD starts for the address families it expects, so
+    /// that it can start its tool early (live: iptables-restore, see WarmIptables). Default: `masquerade`.
+    public var preparedMasquerade: (MasqueradeBackendKind, Set<IPFamily>) -> any MasqueradeBackend
 
     public init(host: @escaping () throws(CNIError) -> any BridgeNetlink,
                 container: @escaping (NetworkNamespace) throws(CNIError) -> any RouteNetlink,
                 hostSysctl: any NamespaceSysctl, containerSysctl: @escaping (NetworkNamespace) -> any NamespaceSysctl,
                 ipam: any IPAMDelegate, masquerade: @escaping (MasqueradeBackendKind) -> any MasqueradeBackend,
                 lockDirectory: String,
-                macSpoofCheck: @escaping (RuleOwner) -> any MacSpoofChecking = { MacSpoofCheck(owner: $0) }) {
+                macSpoofCheck: @escaping (RuleOwner) -> any MacSpoofChecking = { MacSpoofCheck(owner: $0) },
+                preparedMasquerade: ((MasqueradeBackendKind, Set<IPFamily>) -> any MasqueradeBackend)? = nil) {
         self.host = host; self.container = container; self.hostSysctl = hostSysctl
         self.containerSysctl = containerSysctl; self.ipam = ipam; self.masquerade = masquerade
         self.lockDirectory = lockDirectory
         self.macSpoofCheck = macSpoofCheck
+        self.preparedMasquerade = preparedMasquerade ?? { kind, _ in masquerade(kind) }
     }
 
     /// The real kernel, iptables/nft and the IPAM plugin found in CNI_PATH.
@@ -40,6 +45,9 @@ public struct BridgeDependencies {
             containerSysctl: { SysctlInNamespace($0) },
             ipam: ExecIPAMDelegate(),
             masquerade: { kind in kind == .nftables ? NftMasquerade() as any MasqueradeBackend : IptablesMasquerade() },
-            lockDirectory: "/run/swift-cni")
+            lockDirectory: "/run/swift-cni",
+            preparedMasquerade: { kind, families in
+                kind == .nftables ? NftMasquerade() as any MasqueradeBackend : IptablesMasquerade(WarmIptables(families: families))
+            })
     }
 }

@@ -37,6 +37,10 @@ public struct BridgePlugin: Plugin {
         let ipamAfterLink = !config.isL2 && PendingAllocation.needsLinkFirst(config.ipamType)
         var allocation = config.isL2 || ipamAfterLink ? nil : PendingAllocation(ipam: deps.ipam, request: request)
         if let allocation { undo.add { try allocation.release() } }
+        // The masquerade backend starts its tool now (iptables-restore), for the families the IPAM
+        // config names; the rules themselves wait for the addresses.
+        let masqueradeBackend = config.ipMasq && !config.isL2
+            ? deps.preparedMasquerade(config.ipMasqBackend, config.expectedFamilies) : nil
         let hostBridge = HostBridge(netlink: host, sysctl: deps.hostSysctl, config: config, lockDirectory: deps.lockDirectory)
         let bridge = try hostBridge.locked { () throws(CNIError) in try hostBridge.ensure() }
         StepTiming.mark("bridge ready")
@@ -66,8 +70,8 @@ public struct BridgePlugin: Plugin {
         // The masquerade rules need only the addresses: their iptables-restore (or nft) runs on its own
         // thread while the container's interface and the gateway are configured.
         var masquerade: BackgroundWork? = nil
-        if config.ipMasq && !config.isL2 {
-            let (backend, owner, addresses) = (deps.masquerade(config.ipMasqBackend), owner(request), result.ips.map(\.address))
+        if let backend = masqueradeBackend {
+            let (owner, addresses) = (owner(request), result.ips.map(\.address))
             let work = BackgroundWork { try backend.setup(owner, addresses: addresses) }
             masquerade = work
             // One batch or transaction: when it failed, nothing of it is there to remove.
