@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "CNICoreTests",
                     dependencies: ["CNIJSON", "CNISpec", "CNISystem", "CNIPlugin", "CNITesting"],
                     path: "Tests/CNICoreTests"),
-        .testTarget(name: "CNIFirewallTests", dependencies: ["CNIFirewall", "CNISpec"],
+        .testTarget(name: "CNIFirewallTests", dependencies: ["CNIFirewall", "CNISpec", "CNINamespace", "CNITesting"],
                     path: "Tests/CNIFirewallTests"),
         .testTarget(name: "CNIIPAMTests",
                     dependencies: ["CNIIPAM", "HostLocalPlugin", "CNISpec", "CNIJSON", "CNITesting", "CNIPlugin"],

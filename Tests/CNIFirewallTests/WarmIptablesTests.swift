@@ -1,0 +1,53 @@
+// WarmIptablesTests: an iptables-restore started ahead applies the batch it is given later, in a private netns.
+import CNIFirewall
+import CNINamespace
+import CNISpec
+import CNITesting
+import Glibc
+import Testing
+
+@Suite(.serialized, .enabled(if: TestNamespace.isRoot, "needs root to create network namespaces"))
+struct WarmIptablesTests {
+    private let batch = "*nat\n:CNI-warmtest - [0:0]\n-A POSTROUTING -s 10.99.0.5/32 -j CNI-warmtest\nCOMMIT\n"
+
+    @Test func theStartedToolAppliesTheBatchGivenLater() throws {
+        let ns = try TestNamespace()
+        try ns.namespace.run { () throws(CNIError) in
+            let warm = WarmIptables(families: [.v4])
+            try warm.restore(.v4, batch: batch)
+            let table = try warm.save(.v4, table: "nat")
+            #expect(table.hasChain("CNI-warmtest"))
+            #expect(table.rules(in: "POSTROUTING", jumpingTo: "CNI-warmtest").count == 1)
+            // A second batch goes to a freshly started tool.
+            try warm.restore(.v4, batch: "*nat\n-D POSTROUTING -s 10.99.0.5/32 -j CNI-warmtest\n-X CNI-warmtest\nCOMMIT\n")
+            #expect(!(try warm.save(.v4, table: "nat")).hasChain("CNI-warmtest"))
+        }
+    }
+
+    @Test func aFailingBatchIsAnErrorQuotingTheTool() throws {
+        let ns = try TestNamespace()
+        try ns.namespace.run { () throws(CNIError) in
+            let warm = WarmIptables(families: [.v4])
+            do throws(CNIError) {
+                try warm.restore(.v4, batch: "*nat\n-D POSTROUTING -s 10.99.0.9/32 -j CNI-nosuchchain\nCOMMIT\n")
+                Issue.record("deleting a missing rule should fail")
+            } catch {
+                #expect(error.description.contains("iptables-restore -w 10 --noflush failed"), "\(error.description)")
+            }
+        }
+    }
+
+    /// A tool started for a family that got no batch applies nothing, and is reaped: no zombie is left.
+    @Test func anUnusedToolIsReapedAndChangesNothing() throws {
+        let ns = try TestNamespace()
+        try ns.namespace.run { () throws(CNIError) in
+            do {
+                let warm = WarmIptables(families: [.v4, .v6])
+                try warm.restore(.v4, batch: batch)
+            }
+            var status: Int32 = 0
+            #expect(waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD, "no child left to reap")
+            #expect(try SystemIptables().save(.v6, table: "nat").chains.allSatisfy { !$0.hasPrefix("CNI-") })
+        }
+    }
+}
