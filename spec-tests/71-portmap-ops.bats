@@ -105,6 +105,33 @@ parallel_adds() {
     assert_no_portmap_rules
 }
 
+@test "iptables: an ADD puts back the shared jumps and rules someone removed, and adds the rules of another mark bit" {
+    local prev conf i host
+    host() { ip netns exec "$HOST_NS" iptables-save -t nat; }
+    for i in 1 2 3; do
+        prev="$(jq -cn --argjson i "$i" '{cniVersion: "1.0.0", interfaces: [{name: "eth0", sandbox: "/x"}], ips: [{address: "10.250.0.\($i)/24", interface: 0}]}')"
+        conf="$(pm_config "$prev" "[{\"hostPort\": $((8080 + i)), \"containerPort\": 80, \"protocol\": \"tcp\"}]")"
+        [[ $i == 3 ]] && conf="$(jq -c '. + {markMasqBit: 5}' <<<"$conf")"
+        cni portmap ADD "$conf" CNI_CONTAINERID="sk$i"
+        assert_success
+        if [[ $i == 1 ]]; then
+            ip netns exec "$HOST_NS" iptables -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT
+            ip netns exec "$HOST_NS" iptables -t nat -D POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ
+            ip netns exec "$HOST_NS" iptables -t nat -F CNI-HOSTPORT-SETMARK
+        fi
+    done
+    assert_equal "$(host | grep -c -- '-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT')" 1 "PREROUTING jump"
+    assert_equal "$(host | grep -c -- '-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ')" 1 "POSTROUTING jump"
+    assert_equal "$(host | grep -c -- '-A CNI-HOSTPORT-SETMARK .* --set-xmark 0x2000/0x2000')" 1 "mark rule of bit 13"
+    assert_equal "$(host | grep -c -- '-A CNI-HOSTPORT-SETMARK .* --set-xmark 0x20/0x20')" 1 "mark rule of bit 5"
+    assert_equal "$(host | grep -c -- '-A CNI-HOSTPORT-MASQ -m mark --mark 0x20/0x20 -j MASQUERADE')" 1 "masquerade rule of bit 5"
+    for i in 1 2 3; do
+        cni portmap DEL "$(pm_config '{}' "[{\"hostPort\": $((8080 + i)), \"containerPort\": 80, \"protocol\": \"tcp\"}]" | jq -c 'del(.prevResult)')" CNI_CONTAINERID="sk$i"
+        assert_success
+    done
+    assert_no_portmap_rules
+}
+
 @test "interop: the reference portmap removes ours, ours checks and removes the reference's (iptables)" {
     is_reference_dir && skip "CNI_PLUGIN_DIR is the reference"
     [[ -x "$REFERENCE_PLUGIN_DIR/portmap" ]] || skip "no reference portmap"

@@ -48,11 +48,17 @@ import Testing
         #expect(h.nft.scripts.last == "delete table inet swcni_portmap\n")
     }
 
+    /// A table holding one dnat4any element `tcp . 8080` with `comment` and data `10.250.0.x . 80`.
+    func tableWithOneElement(comment: String, address: String = "10.250.0.2") throws -> JSON {
+        try JSON.parse(Array("""
+        {"nftables": [{"table": {"family": "inet", "name": "swcni_portmap"}},
+         {"map": {"name": "dnat4any", "elem": [[{"elem": {"val": {"concat": ["tcp", 8080]}, "comment": "\(comment)"}}, {"concat": ["\(address)", 80]}]]}}]}
+        """.utf8))
+    }
+
     @Test func delWithTheAddsMappingsDeletesItsElementsWithoutReadingTheTable() throws {
         let h = PortmapHarness()
-        h.nft.listing = emptyTable
-        let c = NftPortmapRules.comment(h.owner)
-        h.nft.got = "elements = { tcp . 8080 comment \"\(c)\" : 10.250.0.2 . 80 }"
+        h.nft.listing = try tableWithOneElement(comment: NftPortmapRules.comment(h.owner))
         try h.ok("DEL", try pmconf([mapping(8080, 80)], ["backend": "nftables"], prev: bridgeResult(["10.250.0.2/24"])))
         #expect(h.nft.scripts == ["""
         delete element inet swcni_portmap dnat4any { tcp . 8080 }
@@ -64,9 +70,15 @@ import Testing
 
     @Test func delOfElementsOwnedBySomeoneElseTakesTheSlowPath() throws {
         let h = PortmapHarness()
-        h.nft.listing = emptyTable
-        h.nft.got = "elements = { tcp . 8080 comment \"someone else\" : 10.250.0.9 . 80 }"
+        h.nft.listing = try tableWithOneElement(comment: "someone else", address: "10.250.0.9")
         try h.ok("DEL", try pmconf([mapping(8080, 80)], ["backend": "nftables"], prev: bridgeResult(["10.250.0.2/24"])))
-        #expect(h.nft.scripts == ["delete table inet swcni_portmap\n"], "the table listing has nothing of anyone: it goes")
+        #expect(h.nft.scripts.isEmpty, "the whole table was read: nothing of ours, someone else's element stays")
+    }
+
+    @Test func delOfElementsWithOtherDataTakesTheSlowPath() throws {
+        let h = PortmapHarness()
+        h.nft.listing = try tableWithOneElement(comment: NftPortmapRules.comment(h.owner), address: "10.250.0.9")
+        try h.ok("DEL", try pmconf([mapping(8080, 80)], ["backend": "nftables"], prev: bridgeResult(["10.250.0.2/24"])))
+        #expect(h.nft.scripts == ["delete table inet swcni_portmap\n"], "the slow path deletes by owner; nothing else is left")
     }
 }

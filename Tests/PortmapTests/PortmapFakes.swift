@@ -51,20 +51,28 @@ final class FakeIptables: Iptables {
     func rules(_ family: IPFamily, containing text: String) -> [String] { rules[family]!.filter { $0.contains(text) } }
 }
 
-/// Records nft scripts; `listing` is what `list table` returns (nil: no table).
+/// Records nft scripts and element transactions (as the equivalent nft commands, one script each);
+/// `listing` is what `list table` returns (nil: no table) and what single elements are read from.
 final class FakeNftTable: NftTableAccess {
     var listing: JSON?
     private(set) var scripts: [String] = []
     /// Scripts containing this text fail, as the kernel refusing an existing key would.
     var refuse: String?
     func list(family: String, table: String) throws(CNIError) -> JSON? { listing }
-    func listMap(family: String, table: String, name: String) throws(CNIError) -> JSON? { listing }
-    /// What `get element` prints; nil: a key is missing.
-    var got: String?
-    func getElements(family: String, table: String, set: String, keys: [String]) throws(CNIError) -> String? { got }
     func apply(_ script: String) throws(CNIError) {
         scripts.append(script)
         if let refuse, script.contains(refuse) { throw CNIError(.systemFailure, "nft -f - failed: File exists") }
+    }
+    private var stored: [NftElement] { listing.map { NftPortmapState(listing: $0).elements } ?? [] }
+    func elements(set: String) throws(CNIError) -> [NftElement]? {
+        listing == nil ? nil : stored.filter { $0.set == set }
+    }
+    func elements(set: String, keys: [String]) -> [NftElement]? {
+        let found = stored.filter { $0.set == set && keys.contains($0.key) }
+        return found.count == keys.count ? found : nil
+    }
+    func change(_ changes: [NftElementChange]) throws(CNIError) {
+        try apply(changes.map(\.description).joined(separator: "\n") + "\n")
     }
 }
 
@@ -72,4 +80,75 @@ final class FakeNftTable: NftTableAccess {
 final class FakeConntrack: ConntrackFlushing {
     private(set) var flushed: [String] = []
     func flushUDP(port: Int, family: IPFamily) throws(CNIError) { flushed.append("\(family == .v4 ? 4 : 6):\(port)") }
+}
+
+/// iptables-nft's view of a FakeIptables table, read from its rule text as the kernel reader would
+/// describe the same rules: a rule's handle is its index in the family's rule list at the time of reading.
+final class FakeIptablesKernel: IptablesKernel {
+    let iptables: FakeIptables
+    var isAvailable = true
+    var failDelete = false
+    private(set) var deletes: [String] = []
+
+    init(_ iptables: FakeIptables) { self.iptables = iptables }
+
+    func available(_ family: IPFamily) -> Bool { isAvailable }
+
+    func chainExists(_ family: IPFamily, _ chain: String) -> Bool? { iptables.chains[family]!.contains(chain) }
+
+    func rules(_ family: IPFamily, _ chain: String) throws(CNIError) -> [IptablesNftRule]? {
+        guard iptables.chains[family]!.contains(chain) else { return nil }
+        return iptables.rules[family]!.enumerated().compactMap { index, text in
+            guard text.hasPrefix(chain + " ") else { return nil }
+            return Self.describe(String(text.dropFirst(chain.count + 1)), handle: UInt64(index))
+        }
+    }
+
+    func delete(_ family: IPFamily, rules: [(chain: String, handle: UInt64)], chains: [String]) throws(CNIError) {
+        deletes.append("delete \(family == .v4 ? 4 : 6) \(rules.count) rules, chains \(chains)")
+        if failDelete { throw CNIError(.systemFailure, "fake nfnetlink: refused") }
+        var r = iptables.rules[family]!
+        let handles = Set(rules.map { Int($0.handle) })
+        r = r.enumerated().filter { !handles.contains($0.offset) }.map(\.element)
+        for chain in chains {
+            r.removeAll { $0.hasPrefix(chain + " ") }
+            if r.contains(where: { $0.hasSuffix("-j \(chain)") || $0.contains("-j \(chain) ") }) {
+                throw CNIError(.systemFailure, "fake nfnetlink: chain \(chain) is in use")
+            }
+        }
+        iptables.rules[family] = r
+        iptables.chains[family]!.removeAll { chains.contains($0) }
+    }
+
+    /// A rule's text as iptables-nft 1.8 stores it: `-p`, `-m mark` and `-m tcp/udp/sctp` natively, other
+    /// `-m` as xt matches, `-j` to a chain as a verdict and to an extension as an xt target.
+    static func describe(_ text: String, handle: UInt64) -> IptablesNftRule {
+        let words = text.split(separator: " ").map(String.init)
+        func after(_ flag: String) -> String? { words.firstIndex(of: flag).flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } }
+        let jump = after("-j")
+        let isExtension = jump.map { $0 == $0.uppercased() && !$0.hasPrefix("CNI-") } ?? false
+        var rule = IptablesNftRule(handle: handle, target: isExtension ? nil : jump,
+                                   proto: after("-p").flatMap { PortProtocol(rawValue: $0)?.number },
+                                   dports: after("--dports").map { $0.split(separator: ",").compactMap { Int($0) } },
+                                   comment: text.firstRange(of: "--comment \"").map { r in
+                                       var out = "", escaped = false
+                                       for c in text[r.upperBound...] {
+                                           if escaped { out.append(c); escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { break } else { out.append(c) }
+                                       }
+                                       return out
+                                   })
+        if isExtension { rule.xtTarget = jump }
+        for (i, w) in words.enumerated() where w == "-m" && i + 1 < words.count {
+            let name = words[i + 1]
+            if name == "mark" || PortProtocol(rawValue: name) != nil { continue }
+            rule.matches.append(name)
+        }
+        func pair(_ flag: String) -> [UInt32]? {
+            after(flag).map { $0.split(separator: "/").compactMap { UInt32($0.dropFirst(2), radix: 16) } }
+        }
+        rule.setMark = pair("--set-xmark")
+        rule.markMatch = pair("--mark")
+        rule.others = words.filter { ["-s", "-d", "!", "--dport"].contains($0) }.count
+        return rule
+    }
 }

@@ -18,6 +18,8 @@ final class PortmapHarness {
     let lockPath = "/tmp/swcni-portmaptests-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).lock"
     var containerID = "c1"
     var ifName = "eth0"
+    /// The in-process view of iptables-nft; nil: the iptables backend always reads with iptables-save.
+    var kernel: FakeIptablesKernel?
 
     init() {
         let bridge = host.seedLink("cni0", kind: "bridge")
@@ -30,11 +32,11 @@ final class PortmapHarness {
     var owner: RuleOwner { RuleOwner(network: "mynet", containerID: containerID, ifName: ifName) }
 
     var plugin: PortmapPlugin {
-        let iptables = iptables, nft = nft, host = host, lockPath = lockPath
+        let iptables = iptables, nft = nft, host = host, lockPath = lockPath, kernel = kernel
         return PortmapPlugin(dependencies: PortmapDependencies(
             backend: { kind in
                 kind == .nftables ? NftPortmap(nft, lockPath: lockPath, tableMayExist: { nft.listing != nil }) as any PortmapBackend
-                    : IptablesPortmap(iptables, lockPath: lockPath, tableMayExist: { _ in true })
+                    : IptablesPortmap(iptables, lockPath: lockPath, tableMayExist: { _ in true }, kernel: kernel)
             },
             host: { () throws(CNIError) in host }, hostSysctl: sysctl, conntrack: conntrack))
     }

@@ -33,8 +33,11 @@ public struct IptablesPortmapRules: Sendable {
         return c.utf8.count <= 255 ? c : String(decoding: Array(c.utf8.prefix(253)), as: UTF8.self) + "..."
     }
     var markChain: String { config.externalSetMarkChain ?? Self.setMarkChain }
-    var mark: String { let v = "0x" + String(UInt32(1) << UInt32(config.markMasqBit), radix: 16); return "\(v)/\(v)" }
-    var setMarkRule: String { "-m comment --comment \"CNI portfwd masquerade mark\" -j MARK --set-xmark \(mark)" }
+    var markBit: UInt32 { UInt32(1) << UInt32(config.markMasqBit) }
+    var mark: String { let v = "0x" + String(markBit, radix: 16); return "\(v)/\(v)" }
+    static let setMarkComment = "CNI portfwd masquerade mark"
+    static let masqJumpComment = "CNI portfwd requiring masquerade"
+    var setMarkRule: String { "-m comment --comment \"\(Self.setMarkComment)\" -j MARK --set-xmark \(mark)" }
     var masqRule: String { "-m mark --mark \(mark) -j MASQUERADE" }
 
     /// The jumps from CNI-HOSTPORT-DNAT: one per protocol and group of at most 15 ports (multiport's limit).
@@ -93,6 +96,28 @@ public struct IptablesPortmapRules: Sendable {
         lines += chainRules(family).map { "-A \(chain) \($0)" }
         lines += entryRules(family).map { "-A \(Self.dnatChain) \($0)" }
         return (lines + ["COMMIT"]).joined(separator: "\n") + "\n"
+    }
+
+    /// The batch of the ADD fast path, for a table whose shared chains, rules and jumps were seen to exist
+    /// and that holds nothing of this owner: this owner's chain and jumps only. (No `-C` checks here:
+    /// one makes iptables-nft load every rule of the chains the batch touches, CNI-HOSTPORT-DNAT's too.)
+    /// Nil when the family has nothing to map.
+    public func fastSetupBatch(_ family: IPFamily) -> String? {
+        guard applies(family) else { return nil }
+        var lines = ["*nat"]
+        lines.append(":\(chain) - [0:0]")
+        lines += chainRules(family).map { "-A \(chain) \($0)" }
+        lines += entryRules(family).map { "-A \(Self.dnatChain) \($0)" }
+        return (lines + ["COMMIT"]).joined(separator: "\n") + "\n"
+    }
+
+    /// The removal of exactly the jumps and chain an ADD of this config made in `family`, without reading
+    /// the table: iptables-restore rejects the whole batch if a rule is missing (then the caller reads
+    /// the table). Nil when the ADD made nothing there.
+    public func knownTeardownBatch(_ family: IPFamily) -> String? {
+        guard applies(family) else { return nil }
+        let lines = ["*nat"] + entryRules(family).map { "-D \(Self.dnatChain) \($0)" } + ["-F \(chain)", "-X \(chain)", "COMMIT"]
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// Removes this owner's jumps and chain (and the legacy CNI-SN-<hash>); nil when none exist.

@@ -5,44 +5,42 @@ import CNINetlink
 import CNISpec
 import CNISystem
 
-/// Reads a whole table and applies scripts; a fake stands in for tests.
+/// Reads a whole table and applies scripts (nft), and reads and changes single elements (nfnetlink); a
+/// fake stands in for tests.
 public protocol NftTableAccess {
     /// `nft -j -a list table <family> <name>`; nil when the table does not exist.
     func list(family: String, table: String) throws(CNIError) -> JSON?
-    /// `nft -j list map <family> <table> <name>`; nil when it does not exist.
-    func listMap(family: String, table: String, name: String) throws(CNIError) -> JSON?
-    /// `nft get element <family> <table> <set> { keys }` as text; nil when any key is missing.
-    func getElements(family: String, table: String, set: String, keys: [String]) throws(CNIError) -> String?
     /// `nft -f -`: one transaction.
     func apply(_ script: String) throws(CNIError)
+    /// Every element of one map or set of the portmap table; nil when it does not exist.
+    func elements(set: String) throws(CNIError) -> [NftElement]?
+    /// The stored elements of `keys` in `set`, with their data and comments; nil when any key is missing.
+    func elements(set: String, keys: [String]) -> [NftElement]?
+    /// Element changes as one transaction (all or nothing).
+    func change(_ changes: [NftElementChange]) throws(CNIError)
 }
 
-/// Execs this machine's `nft`.
+/// Execs this machine's `nft` for whole-table reads and scripts; single elements go over nfnetlink.
 public struct SystemNftTable: NftTableAccess {
     let command: NftCommand
+    let elementOps = NftElementNetlink(table: NftPortmapRules.table)
+
     public init(environment: [String: String] = ["PATH": SystemIptables.searchPath]) {
         command = NftCommand(environment: environment)
     }
 
     public func list(family: String, table: String) throws(CNIError) -> JSON? {
-        try json(command.run(["-j", "-a", "list", "table", family, table], missingIsNil: true))
-    }
-
-    public func listMap(family: String, table: String, name: String) throws(CNIError) -> JSON? {
-        try json(command.run(["-j", "list", "map", family, table, name], missingIsNil: true))
-    }
-
-    public func getElements(family: String, table: String, set: String, keys: [String]) throws(CNIError) -> String? {
-        let out = try? command.run(["get", "element", family, table, set, "{ \(keys.joined(separator: ", ")) }"], missingIsNil: true)
-        return out.flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
+        guard let out = try command.run(["-j", "-a", "list", "table", family, table], missingIsNil: true) else { return nil }
+        do { return try JSON.parse(out) } catch { throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)") }
     }
 
     public func apply(_ script: String) throws(CNIError) { try command.apply(script) }
 
-    private func json(_ out: [UInt8]?) throws(CNIError) -> JSON? {
-        guard let out else { return nil }
-        do { return try JSON.parse(out) } catch { throw CNIError(.systemFailure, "nft printed invalid JSON: \(error)") }
-    }
+    public func elements(set: String) throws(CNIError) -> [NftElement]? { try elementOps.elements(set) }
+
+    public func elements(set: String, keys: [String]) -> [NftElement]? { elementOps.elements(set, keys: keys) }
+
+    public func change(_ changes: [NftElementChange]) throws(CNIError) { try elementOps.apply(changes) }
 }
 
 /// Port mappings in `table inet swcni_portmap`; reads and writes happen under one lock so the conflict
@@ -62,28 +60,26 @@ public struct NftPortmap: PortmapBackend {
         return NftPortmapState(listing: listing)
     }
 
-    /// Fast path, whose cost does not grow with the number of mappings: only the maps of mappings with a
-    /// host address are read (for an "any address" mapping of ours, a host-address one of someone else
+    /// Fast path, in-process over nfnetlink (no nft exec, no table read): only the maps of mappings with
+    /// a host address are read (for an "any address" mapping of ours, a host-address one of someone else
     /// conflicts), then one transaction creates our elements; the kernel refuses an existing key
     /// (`create`), and a probe element refuses our host-address mapping when someone maps that port on
-    /// any address. Any refusal (a conflict, a repeated ADD, a damaged table) takes the slow path: read
-    /// the whole table, report conflicts by owner, rewrite the skeleton and replace our elements.
+    /// any address. Any refusal (a conflict, a repeated ADD, a damaged table) takes the slow path with
+    /// nft: read the whole table, report conflicts by owner, rewrite the skeleton and replace our elements.
     public func setup(_ owner: RuleOwner, _ config: PortmapConfig) throws(CNIError) {
         let rules = NftPortmapRules(owner: owner, config: config)
         guard rules.applies(.v4) || rules.applies(.v6) else { return }
         try withLock(lockPath) { () throws(CNIError) in
-            if tableMayExist(), let fast = rules.fastScript() {
+            if tableMayExist(), let fast = rules.fastChanges() {
                 var specific = NftPortmapState(exists: true)
                 if config.mappings.contains(where: { $0.hostIP == nil }) {
-                    for name in ["dnat4", "dnat6"] {
-                        if let j = try nft.listMap(family: "inet", table: NftPortmapRules.table, name: name) {
-                            specific.elements += NftPortmapState(listing: j).elements
-                        }
+                    for family in [IPFamily.v4, .v6] where rules.applies(family) {
+                        specific.elements += try nft.elements(set: "dnat\(NftPortmapRules.suffix(family))") ?? []
                     }
                 }
                 let conflicts = rules.conflicts(current: specific)
                 if !conflicts.isEmpty { throw CNIError(.alreadyExists, "host port conflict: \(conflicts.joined(separator: "; "))") }
-                if (try? nft.apply(fast)) != nil { return }
+                if (try? nft.change(fast)) != nil { return }
             }
             let state = try current()
             let conflicts = rules.conflicts(current: state)
@@ -92,15 +88,16 @@ public struct NftPortmap: PortmapBackend {
         }
     }
 
-    /// Fast path when the ADD's mappings and addresses are known: read just this owner's map elements
-    /// (`nft get element`), and when each is there with this owner's comment, delete them and the
-    /// masquerade elements in one transaction. Anything else reads the whole table and deletes by owner.
+    /// Fast path when the ADD's mappings and addresses are known, in-process over nfnetlink: read just
+    /// this owner's map elements, and when each is there with this owner's comment and data, delete
+    /// them and the masquerade elements in one transaction (nft itself would read the whole set for a
+    /// delete). Anything else reads the whole table with nft and deletes by owner.
     public func teardown(_ owner: RuleOwner, _ config: PortmapConfig?) throws(CNIError) {
         guard tableMayExist() else { return }
         try withLock(lockPath) { () throws(CNIError) in
-            if let config, let script = NftPortmapRules(owner: owner, config: config).fastTeardownScript(),
-               owns(NftPortmapRules(owner: owner, config: config)), (try? nft.apply(script)) != nil {
-                return
+            if let config {
+                let rules = NftPortmapRules(owner: owner, config: config)
+                if let changes = rules.fastTeardownChanges(), owns(rules), (try? nft.change(changes)) != nil { return }
             }
             if let script = NftPortmapRules(owner: owner, config: PortmapConfig()).teardownScript(current: try current()) {
                 try nft.apply(script)
@@ -113,10 +110,10 @@ public struct NftPortmap: PortmapBackend {
         let own = rules.allElements.filter { $0.set.hasPrefix("dnat") }
         for set in Set(own.map(\.set)) {
             let mine = own.filter { $0.set == set }
-            guard let text = try? nft.getElements(family: "inet", table: NftPortmapRules.table, set: set, keys: mine.map(\.key)) else {
+            guard let stored = nft.elements(set: set, keys: mine.map(\.key)) else { return false }
+            for e in mine where !stored.contains(where: { $0.key == e.key && $0.comment == e.comment && $0.data == e.data }) {
                 return false
             }
-            for e in mine where !text.contains("\(e.key) comment \"\(e.comment)\" : \(e.data ?? "")") { return false }
         }
         return true
     }

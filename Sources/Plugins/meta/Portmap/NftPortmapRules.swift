@@ -136,28 +136,26 @@ public struct NftPortmapRules: Sendable {
     /// The fast-path transaction for an existing table: `create` each mapping element (refused if the key
     /// exists), a create-then-delete probe of the "any address" key for each host-address mapping, the
     /// masquerade elements. Nil when mappings with conditions need rules (slow path).
-    public func fastScript() -> String? {
+    public func fastChanges() -> [NftElementChange]? {
         guard [IPFamily.v4, .v6].allSatisfy({ conditionalRules($0).isEmpty }) else { return nil }
-        var lines: [String] = []
+        var changes: [NftElementChange] = []
         for f in [IPFamily.v4, .v6] where config.container(f) != nil {
             let s = Self.suffix(f), zero = f == .v4 ? "0.0.0.0" : "::"
             for m in config.mappings(for: f) where m.hostIP != nil {
-                lines.append("create element \(Self.t) dnat\(s)any { \(m.proto.rawValue) . \(m.hostPort) : \(zero) . 0 }")
-                lines.append("delete element \(Self.t) dnat\(s)any { \(m.proto.rawValue) . \(m.hostPort) }")
+                let key = "\(m.proto.rawValue) . \(m.hostPort)"
+                changes.append(.create(NftElement(set: "dnat\(s)any", key: key, data: "\(zero) . 0", comment: "")))
+                changes.append(.delete(set: "dnat\(s)any", key: key))
             }
         }
-        for e in allElements {
-            let verb = e.set.hasPrefix("dnat") ? "create" : "add"
-            lines.append("\(verb) element \(Self.t) \(e.set) { \(e.key) comment \"\(e.comment)\"\(e.data.map { " : \($0)" } ?? "") }")
-        }
-        return lines.joined(separator: "\n") + "\n"
+        for e in allElements { changes.append(e.set.hasPrefix("dnat") ? .create(e) : .add(e)) }
+        return changes
     }
 
     /// Deletes exactly the elements an ADD of this config made (the caller checked they are this owner's);
     /// nil when there are none or mappings with conditions made rules.
-    public func fastTeardownScript() -> String? {
+    public func fastTeardownChanges() -> [NftElementChange]? {
         guard [IPFamily.v4, .v6].allSatisfy({ conditionalRules($0).isEmpty }), !allElements.isEmpty else { return nil }
-        return deletions(allElements, []).joined(separator: "\n") + "\n"
+        return allElements.map { .delete(set: $0.set, key: $0.key) }
     }
 
     /// Removes this owner's elements and rules; the whole table when nothing of anyone else is left.

@@ -6,6 +6,14 @@ import CNISpec
 public enum PortProtocol: String, Sendable, CaseIterable, Comparable {
     case tcp, udp, sctp
     public static func < (a: PortProtocol, b: PortProtocol) -> Bool { a.rawValue < b.rawValue }
+
+    /// The IP protocol number.
+    public var number: UInt8 { switch self { case .tcp: 6; case .udp: 17; case .sctp: 132 } }
+
+    public init?(number: UInt8) {
+        guard let p = Self.allCases.first(where: { $0.number == number }) else { return nil }
+        self = p
+    }
 }
 
 /// `{hostPort, containerPort, protocol, hostIP}`; an unspecified hostIP (absent, 0.0.0.0 or ::) means

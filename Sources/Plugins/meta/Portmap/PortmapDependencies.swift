@@ -18,15 +18,15 @@ public struct PortmapDependencies {
         self.backend = backend; self.host = host; self.hostSysctl = hostSysctl; self.conntrack = conntrack
     }
 
-    /// The real kernel, iptables-save/restore or nft, and conntrack. Locks live in /run/swift-cni.
+    /// The real kernel, iptables-save/restore or nft, and conntrack over netlink. Locks live in /run/swift-cni.
     public static func live() -> PortmapDependencies {
         PortmapDependencies(
             backend: { kind in
                 kind == .nftables ? NftPortmap(lockPath: "/run/swift-cni/portmap-nftables.lock") as any PortmapBackend
-                    : IptablesPortmap(lockPath: "/run/swift-cni/portmap-iptables.lock")
+                    : IptablesPortmap(lockPath: "/run/swift-cni/portmap-iptables.lock", kernel: SystemIptablesKernel())
             },
             host: { () throws(CNIError) in try NetlinkSocket() },
             hostSysctl: SysctlInNamespace(nil),
-            conntrack: SystemConntrack())
+            conntrack: NetlinkConntrack())
     }
 }
