@@ -92,6 +92,9 @@ struct IptablesNftNetlinkTests {
             let masq = try #require(try kernel.rules(.v4, IptablesPortmapRules.masqChain)?.first)
             #expect(masq.xtTarget == "MASQUERADE" && masq.markMatch == [0x2000, 0x2000] && masq.matches.isEmpty && masq.others == 0)
             #expect(try kernel.rules(.v4, "CNI-NO-SUCH-CHAIN") == nil)
+            #expect(try kernel.contains(.v4, "POSTROUTING") { $0.target == IptablesPortmapRules.masqChain })
+            #expect(try !kernel.contains(.v4, "POSTROUTING") { $0.target == "CNI-NO-SUCH-CHAIN" })
+            #expect(try !kernel.contains(.v4, "CNI-NO-SUCH-CHAIN") { _ in true })
             #expect(kernel.chainExists(.v6, c1) == true && kernel.chainExists(.v6, "CNI-NO-SUCH-CHAIN") == false)
         }
     }

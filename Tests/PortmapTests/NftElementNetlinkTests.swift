@@ -52,8 +52,22 @@ struct NftElementNetlinkTests {
                 #expect(sorted(try #require(table.elements(set: set, keys: keys))) == sorted(rules.allElements.filter { $0.set == set }))
                 #expect(sorted(try #require(try table.elements(set: set))) == sorted(rules.allElements.filter { $0.set == set }))
             }
+            #expect(table.holds(commentPrefix: rules.instanceHash))
             try table.change(try #require(rules.fastTeardownChanges()))
             #expect(try listed(table).isEmpty)
+            #expect(!table.holds(commentPrefix: rules.instanceHash))
+        }
+    }
+
+    @Test func aConditionalRuleIsFoundByItsComment() throws {
+        try inTable { table in
+            var c = config(mappings: [PortMapping(hostPort: 8080, containerPort: 80)])
+            c.conditionsV4 = ["ip", "saddr", "192.0.2.0/24"]
+            c.containerV6 = nil
+            let rules = NftPortmapRules(owner: mine, config: c)
+            try table.apply(rules.setupScript(current: NftPortmapState(listing: try #require(try table.list(family: "inet", table: NftPortmapRules.table)))))
+            #expect(table.holds(commentPrefix: rules.instanceHash))
+            #expect(!table.holds(commentPrefix: NftPortmapRules(owner: other, config: PortmapConfig()).instanceHash))
         }
     }
 

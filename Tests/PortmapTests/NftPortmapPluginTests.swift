@@ -1,4 +1,5 @@
 // NftPortmapPluginTests: the nftables backend through the plugin: skeleton on a fresh host, the fast path, the fallback.
+import CNIFirewall
 import CNIJSON
 import CNISpec
 import PortmapPlugin
@@ -80,5 +81,30 @@ import Testing
         h.nft.listing = try tableWithOneElement(comment: NftPortmapRules.comment(h.owner), address: "10.250.0.9")
         try h.ok("DEL", try pmconf([mapping(8080, 80)], ["backend": "nftables"], prev: bridgeResult(["10.250.0.2/24"])))
         #expect(h.nft.scripts == ["delete table inet swcni_portmap\n"], "the slow path deletes by owner; nothing else is left")
+    }
+
+    @Test func aRepeatedDelFindsNothingOfItsOwnAndReadsNoTable() throws {
+        final class CountingLists: NftTableAccess {
+            let inner: FakeNftTable
+            var lists = 0
+            init(_ inner: FakeNftTable) { self.inner = inner }
+            func list(family: String, table: String) throws(CNIError) -> JSON? { lists += 1; return try inner.list(family: family, table: table) }
+            func apply(_ script: String) throws(CNIError) { try inner.apply(script) }
+            func elements(set: String) throws(CNIError) -> [NftElement]? { try inner.elements(set: set) }
+            func elements(set: String, keys: [String]) -> [NftElement]? { inner.elements(set: set, keys: keys) }
+            func change(_ changes: [NftElementChange]) throws(CNIError) { try inner.change(changes) }
+            func holds(commentPrefix prefix: String) -> Bool { inner.holds(commentPrefix: prefix) }
+        }
+        let fake = FakeNftTable()
+        fake.listing = try tableWithOneElement(comment: "someone else", address: "10.250.0.9")
+        let counting = CountingLists(fake)
+        let backend = NftPortmap(counting, lockPath: "/tmp/swcni-nft-repeat-\(UInt32.random(in: 0...UInt32.max)).lock", tableMayExist: { true })
+        var config = PortmapConfig()
+        config.backend = .nftables
+        config.mappings = [PortMapping(hostPort: 8080, containerPort: 80)]
+        config.containerV4 = IPNetwork("10.250.0.2/24")
+        try backend.teardown(RuleOwner(network: "mynet", containerID: "c1", ifName: "eth0"), config)
+        try backend.teardown(RuleOwner(network: "mynet", containerID: "c1", ifName: "eth0"), nil)
+        #expect(counting.lists == 0 && fake.scripts.isEmpty)
     }
 }

@@ -74,6 +74,11 @@ final class FakeNftTable: NftTableAccess {
     func change(_ changes: [NftElementChange]) throws(CNIError) {
         try apply(changes.map(\.description).joined(separator: "\n") + "\n")
     }
+    func holds(commentPrefix prefix: String) -> Bool {
+        guard let listing else { return false }
+        let state = NftPortmapState(listing: listing)
+        return state.elements.contains { $0.comment.hasPrefix(prefix) } || state.rules.contains { $0.comment.hasPrefix(prefix) }
+    }
 }
 
 /// Records the UDP ports flushed, as "4:5353".
@@ -102,6 +107,10 @@ final class FakeIptablesKernel: IptablesKernel {
             guard text.hasPrefix(chain + " ") else { return nil }
             return Self.describe(String(text.dropFirst(chain.count + 1)), handle: UInt64(index))
         }
+    }
+
+    func contains(_ family: IPFamily, _ chain: String, where test: (IptablesNftRule) -> Bool) throws(CNIError) -> Bool {
+        try rules(family, chain)?.contains(where: test) ?? false
     }
 
     func delete(_ family: IPFamily, rules: [(chain: String, handle: UInt64)], chains: [String]) throws(CNIError) {

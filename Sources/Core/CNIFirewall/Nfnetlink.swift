@@ -157,6 +157,7 @@ public final class NfnetlinkSocket {
     private let fd: Int32
     private var seq: UInt32
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)   // a dump part is at most 32 KiB
+    private var abandoned = false
 
     public init() throws(NetfilterError) {
         fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NF.netlinkNetfilter)
@@ -202,6 +203,30 @@ public final class NfnetlinkSocket {
                 return true
             }
             if !interrupted { return replies }
+        }
+        throw NetfilterError(errno: EINTR, operation: "\(what()): the dump kept being interrupted by changes")
+    }
+
+    /// A dump read only until `found` accepts an object: true then (the rest is not read, which spares the
+    /// kernel from building it; the socket must not be used again), false when no object was accepted.
+    public func dump(_ message: NfnetlinkMessage, _ what: @autoclosure () -> String,
+                     until found: (NfnetlinkReply) -> Bool) throws(NetfilterError) -> Bool {
+        guard !abandoned else { throw NetfilterError(errno: EBUSY, operation: "\(what()): socket left in a dump") }
+        for _ in 0..<5 {
+            let s = nextSeq()
+            try send(message.encoded(seq: s, extraFlags: NF.dump), what())
+            var interrupted = false, hit = false
+            try receive(what(), flagsSeen: { if $0 & NF.dumpInterrupted != 0 { interrupted = true } }) { (reply, seq, error) throws(NetfilterError) in
+                guard seq == s else { return true }
+                if let error {
+                    if error != 0 { throw NetfilterError(errno: error, operation: what()) }
+                    return false
+                }
+                if let reply, found(reply) { hit = true; return false }
+                return true
+            }
+            if hit { abandoned = true; return true }
+            if !interrupted { return false }
         }
         throw NetfilterError(errno: EINTR, operation: "\(what()): the dump kept being interrupted by changes")
     }

@@ -45,6 +45,8 @@ public protocol IptablesKernel {
     func chainExists(_ family: IPFamily, _ chain: String) -> Bool?
     /// The rules of `chain` in nat, in order; nil when the chain (or the table) does not exist.
     func rules(_ family: IPFamily, _ chain: String) throws(CNIError) -> [IptablesNftRule]?
+    /// Whether a rule of `chain` in nat satisfies `test`, reading the chain only up to that rule.
+    func contains(_ family: IPFamily, _ chain: String, where test: (IptablesNftRule) -> Bool) throws(CNIError) -> Bool
     /// One transaction: deletes `rules` (chain, handle), then flushes and deletes `chains`; all or nothing.
     func delete(_ family: IPFamily, rules: [(chain: String, handle: UInt64)], chains: [String]) throws(CNIError)
 }
@@ -101,6 +103,16 @@ public struct SystemIptablesKernel: IptablesKernel {
             if replies.isEmpty, chainExists(family, chain) != true { return nil }
             return replies.compactMap(Self.rule)
         } catch where error.isNotFound { return nil } catch { throw error.cniError }
+    }
+
+    public func contains(_ family: IPFamily, _ chain: String, where test: (IptablesNftRule) -> Bool) throws(CNIError) -> Bool {
+        var a = NetlinkAttributes()
+        a.put(Self.ruleTable, string: "nat")
+        a.put(Self.ruleChain, string: chain)
+        do {
+            return try NfnetlinkSocket().dump(NfnetlinkMessage(subsystem: NF.subsysNftables, type: Self.getRule, family: nfFamily(family),
+                                                               attributes: a), "listing nat \(chain)") { Self.rule($0).map(test) ?? false }
+        } catch where error.isNotFound { return false } catch { throw error.cniError }
     }
 
     public func delete(_ family: IPFamily, rules: [(chain: String, handle: UInt64)], chains: [String]) throws(CNIError) {

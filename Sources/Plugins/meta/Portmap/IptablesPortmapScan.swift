@@ -17,16 +17,24 @@ struct MappedPort: Equatable {
             owners[target] = commentText(rule) ?? ""
         }
         var out: [MappedPort] = []
-        for rule in table.rules where rule.hasPrefix("CNI-DN-") && rule.contains(" -j DNAT ") {
-            let chain = String(rule.prefix { $0 != " " })
-            guard let protoText = word(after: "-p", in: rule), let proto = PortProtocol(rawValue: protoText),
-                  let port = word(after: "--dport", in: rule).flatMap({ Int($0) }) else { continue }
-            let dst = word(after: "-d", in: rule).flatMap { IPNetwork($0)?.address }
-            out.append(MappedPort(chain: chain, mapping: PortMapping(hostPort: port, containerPort: 0, proto: proto, hostIP: dst),
-                                  owner: owners[chain] ?? ""))
+        for chain in table.chains where chain.hasPrefix("CNI-DN-") {
+            for rule in table.rules(in: chain) where rule.containsBytes(dnatTarget) {
+                let words = rule.split(separator: " ")
+                func after(_ flag: String) -> Substring? {
+                    guard let i = words.firstIndex(where: { $0 == flag }), i + 1 < words.count else { return nil }
+                    return words[i + 1]
+                }
+                guard after("-j") == "DNAT", let protoText = after("-p"), let proto = PortProtocol(rawValue: String(protoText)),
+                      let port = after("--dport").flatMap({ Int($0) }) else { continue }
+                let dst = after("-d").flatMap { IPNetwork(String($0))?.address }
+                out.append(MappedPort(chain: chain, mapping: PortMapping(hostPort: port, containerPort: 0, proto: proto, hostIP: dst),
+                                      owner: owners[chain] ?? ""))
+            }
         }
         return out
     }
+
+    static let dnatTarget = Array(" -j DNAT ".utf8)
 
     static func word(after flag: String, in rule: String) -> String? {
         let words = rule.split(separator: " ")
@@ -50,7 +58,8 @@ extension IptablesPortmapRules {
     /// port, overlapping host address), described for the error message.
     public func conflicts(_ family: IPFamily, current: IptablesTable) -> [String] {
         guard applies(family) else { return [] }
-        let taken = MappedPort.all(in: current).filter { $0.chain != chain }
+        let own = chain
+        let taken = MappedPort.all(in: current).filter { $0.chain != own }
         var out: [String] = []
         for m in config.mappings(for: family) {
             if let other = taken.first(where: { $0.mapping.overlaps(m) }) {
@@ -79,5 +88,21 @@ extension IptablesPortmapRules {
             if current.hasChain(c) { lines += ["-F \(c)", "-X \(c)"] }
         }
         return (lines + ["COMMIT"]).joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    /// Whether the UTF-8 bytes hold `needle` (a cheap test before splitting a rule into words).
+    fileprivate func containsBytes(_ needle: [UInt8]) -> Bool {
+        var text = self
+        return text.withUTF8 { hay in
+            guard let first = needle.first, hay.count >= needle.count else { return false }
+            var i = 0
+            while i + needle.count <= hay.count {
+                if hay[i] == first && hay[i..<(i + needle.count)].elementsEqual(needle) { return true }
+                i += 1
+            }
+            return false
+        }
     }
 }

@@ -155,6 +155,21 @@ struct NftElementNetlink {
         return found.count == keys.count ? found : nil
     }
 
+    /// The comments of the rules of `chain` (nft keeps a rule's comment in its user data, type 0); nil
+    /// when the chain does not exist.
+    func ruleComments(_ chain: String) throws(CNIError) -> [String]? {
+        var a = NetlinkAttributes()
+        a.put(1, string: table)    // NFTA_RULE_TABLE
+        a.put(2, string: chain)    // NFTA_RULE_CHAIN
+        do {
+            let replies = try NfnetlinkSocket().dump(NfnetlinkMessage(subsystem: NF.subsysNftables, type: 7 /* NFT_MSG_GETRULE */,
+                                                                      family: NF.protoInet, attributes: a), "listing \(chain)")
+            return replies.map { r in
+                NetlinkAttribute.find(7 /* NFTA_RULE_USERDATA */, in: r.body[...]).map { NftElementCodec.comment(userdata: $0) } ?? ""
+            }
+        } catch where error.isNotFound { return nil } catch { throw error.cniError }
+    }
+
     /// One transaction: all the changes, or none.
     func apply(_ changes: [NftElementChange]) throws(CNIError) {
         var messages: [NfnetlinkMessage] = []

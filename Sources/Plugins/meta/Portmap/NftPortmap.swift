@@ -18,6 +18,9 @@ public protocol NftTableAccess {
     func elements(set: String, keys: [String]) -> [NftElement]?
     /// Element changes as one transaction (all or nothing).
     func change(_ changes: [NftElementChange]) throws(CNIError)
+    /// Whether any element or conditional rule has a comment starting with `prefix` (an owner's hash);
+    /// true when that cannot be told.
+    func holds(commentPrefix prefix: String) -> Bool
 }
 
 /// Execs this machine's `nft` for whole-table reads and scripts; single elements go over nfnetlink.
@@ -41,6 +44,15 @@ public struct SystemNftTable: NftTableAccess {
     public func elements(set: String, keys: [String]) -> [NftElement]? { elementOps.elements(set, keys: keys) }
 
     public func change(_ changes: [NftElementChange]) throws(CNIError) { try elementOps.apply(changes) }
+
+    public func holds(commentPrefix prefix: String) -> Bool {
+        for set in ["dnat4", "dnat4any", "dnat6", "dnat6any", "masq4", "masq6"] {
+            guard let elements = try? elementOps.elements(set) else { return true }
+            if elements.contains(where: { $0.comment.hasPrefix(prefix) }) { return true }
+        }
+        guard let comments = try? elementOps.ruleComments("hostports_conditional") else { return true }
+        return comments.contains { $0.hasPrefix(prefix) }
+    }
 }
 
 /// Port mappings in `table inet swcni_portmap`; reads and writes happen under one lock so the conflict
@@ -91,7 +103,9 @@ public struct NftPortmap: PortmapBackend {
     /// Fast path when the ADD's mappings and addresses are known, in-process over nfnetlink: read just
     /// this owner's map elements, and when each is there with this owner's comment and data, delete
     /// them and the masquerade elements in one transaction (nft itself would read the whole set for a
-    /// delete). Anything else reads the whole table with nft and deletes by owner.
+    /// delete). Otherwise, when an in-process scan finds any element or rule of this owner, the whole
+    /// table is read with nft and everything of the owner deleted (with the table, when nothing of
+    /// anyone else is left).
     public func teardown(_ owner: RuleOwner, _ config: PortmapConfig?) throws(CNIError) {
         guard tableMayExist() else { return }
         try withLock(lockPath) { () throws(CNIError) in
@@ -99,6 +113,9 @@ public struct NftPortmap: PortmapBackend {
                 let rules = NftPortmapRules(owner: owner, config: config)
                 if let changes = rules.fastTeardownChanges(), owns(rules), (try? nft.change(changes)) != nil { return }
             }
+            // A repeated DEL, or one of the other backend's config: a scan of the elements in-process
+            // (nft lists the whole table) finds nothing of this owner, and nothing is done.
+            guard nft.holds(commentPrefix: NftPortmapRules(owner: owner, config: PortmapConfig()).instanceHash) else { return }
             if let script = NftPortmapRules(owner: owner, config: PortmapConfig()).teardownScript(current: try current()) {
                 try nft.apply(script)
             }

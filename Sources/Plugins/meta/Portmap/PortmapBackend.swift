@@ -104,9 +104,10 @@ public struct IptablesPortmap: PortmapBackend {
         }
         // Another owner maps one of our ports: only the full table tells whether the host addresses overlap.
         if rules.config.mappings(for: family).contains(where: { mapped[$0.proto]?.contains($0.hostPort) == true }) { return nil }
-        // The shared jumps and rules, as the full path would find them by their text.
+        // The shared jumps and rules, as the full path would find them by their text. POSTROUTING also
+        // holds a jump per pod's masquerade: it is read only up to ours, which sits first.
         func has(_ chain: String, _ matching: (IptablesNftRule) -> Bool) -> Bool {
-            (try? kernel.rules(family, chain))?.contains(where: { $0.others == 0 && $0.proto == nil && matching($0) }) == true
+            (try? kernel.contains(family, chain, where: { $0.others == 0 && $0.proto == nil && matching($0) })) == true
         }
         for top in ["PREROUTING", "OUTPUT"] where !has(top, { $0.target == IptablesPortmapRules.dnatChain && $0.matches == ["addrtype"] }) {
             return nil
