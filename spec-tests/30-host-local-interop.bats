@@ -72,6 +72,62 @@ ours() { local cmd=$1; shift; cni host-local "$cmd" "$CONF" "$@"; }
     assert_equal "$(lease_count)" 8 "leases"
 }
 
+# Our host-local may remember who holds which lease between runs; whatever it remembers must not
+# hide a lease the reference made (or removed) in between.
+@test "interop: a reference ADD between two of ours: our ADD of its attachment is a duplicate, our DEL releases it" {
+    ours ADD CNI_CONTAINERID=o1
+    assert_success
+    ref ADD CNI_CONTAINERID=r1
+    assert_success
+    local r4 r6; r4="$(result_ip4)"; r6="$(result_ip6)"
+    ours ADD CNI_CONTAINERID=o2
+    assert_success
+    assert_jq '.ips[0].address == "10.250.0.4/24" and .ips[1].address == "fd00:5ca1:ab1e::4/64"'
+    ours ADD CNI_CONTAINERID=r1
+    assert_cni_error_any
+    jq -e '.msg | test("duplicate allocation")' <<<"$output" >/dev/null || fail "not refused as a duplicate"
+    assert_lease "$r4" r1 "$IFNAME"
+    assert_equal "$(lease_count)" 6 "leases"
+    ours CHECK CNI_CONTAINERID=r1
+    assert_success
+    ours DEL CNI_CONTAINERID=r1
+    assert_success
+    [[ ! -e "$(net_dir)/$r4" && ! -e "$(net_dir)/$r6" ]] || fail "our DEL left the reference's leases"
+    ref CHECK CNI_CONTAINERID=r1
+    assert_cni_error_any
+    ours CHECK CNI_CONTAINERID=o1
+    assert_success
+    ours CHECK CNI_CONTAINERID=o2
+    assert_success
+    assert_equal "$(lease_count)" 4 "leases"
+}
+
+@test "interop: a reference DEL between two of ours: our next ADD of that attachment succeeds" {
+    local i
+    for i in 1 2 3; do
+        ours ADD "CNI_CONTAINERID=o$i"
+        assert_success
+    done
+    ref DEL CNI_CONTAINERID=o2
+    assert_success
+    ours CHECK CNI_CONTAINERID=o2
+    assert_cni_error_any
+    ours ADD CNI_CONTAINERID=o2
+    assert_success
+    assert_lease "$(result_ip4)" o2 "$IFNAME"
+    ref ADD CNI_CONTAINERID=r1
+    assert_success
+    ref DEL CNI_CONTAINERID=o1
+    assert_success
+    ours DEL CNI_CONTAINERID=r1
+    assert_success
+    for i in 2 3; do
+        ours DEL "CNI_CONTAINERID=o$i"
+        assert_success
+    done
+    assert_no_leases
+}
+
 @test "interop: the reference reads our state after 32 parallel ADDs of ours" {
     local i
     for i in $(seq 1 32); do ( ours ADD "CNI_CONTAINERID=p$i" >/dev/null ) & done

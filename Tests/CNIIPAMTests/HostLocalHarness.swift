@@ -1,4 +1,5 @@
 // HostLocalHarness: runs HostLocalPlugin in-process through the skeleton, with its data in a scratch directory.
+import CNIIPAM
 import CNIJSON
 import CNIPlugin
 import CNISpec
@@ -12,6 +13,8 @@ final class HostLocalHarness: Sendable {
     let network: String
     var dataDir: String { "\(scratch.path)/data" }
     var networkDir: String { "\(dataDir)/\(network)" }
+    /// Lease indexes of this harness's runs, kept out of /run.
+    var indexDir: String { "\(scratch.path)/index" }
 
     init(network: String = "net1") throws {
         scratch = try ScratchDirectory()
@@ -30,7 +33,7 @@ final class HostLocalHarness: Sendable {
         var environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": id, "CNI_NETNS": "/var/run/netns/x",
                            "CNI_IFNAME": ifName, "CNI_PATH": "/usr/lib/cni"]
         environment.merge(env) { $1 }
-        return Skeleton.run(HostLocalPlugin(), environment: environment, stdin: { Array(config.utf8) })
+        return Skeleton.run(HostLocalPlugin(index: LeaseIndexFile(root: indexDir)), environment: environment, stdin: { Array(config.utf8) })
     }
 
     /// The printed JSON of an outcome.

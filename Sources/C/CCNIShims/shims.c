@@ -17,6 +17,7 @@ int ccni_unshare_net(void) { return unshare(CLONE_NEWNET); }
 int ccni_ns_get_type(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
 int ccni_clone_newnet(void) { return CLONE_NEWNET; }
 long ccni_fs_type(int fd) { struct statfs s; if (fstatfs(fd, &s) != 0) return -1; return (long)s.f_type; }
+long ccni_path_fs_type(const char *path) { struct statfs s; if (statfs(path, &s) != 0) return -1; return (long)s.f_type; }
 long ccni_nsfs_magic(void) { return NSFS_MAGIC; }
 int ccni_flock(int fd, int op) { return flock(fd, op); }
 int ccni_errno(void) { return errno; }

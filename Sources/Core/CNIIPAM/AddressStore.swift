@@ -32,6 +32,10 @@ public protocol AddressStore {
     /// Every reservation, in no particular order.
     func reservations() throws(CNIError) -> [Reservation]
 
+    /// Every reservation read from the store itself, bypassing (and refreshing) any index; GC and
+    /// STATUS use it (default: `reservations()`).
+    func scanReservations() throws(CNIError) -> [Reservation]
+
     /// The addresses the attachment holds (default: filtered from `reservations()`).
     func find(containerID: String, ifName: String) throws(CNIError) -> [IPAddress]
 
@@ -41,12 +45,11 @@ public protocol AddressStore {
 }
 
 extension AddressStore {
-    /// The addresses held by the attachment. As the reference does, legacy ID-only entries count only
-    /// when no entry names the interface.
+    public func scanReservations() throws(CNIError) -> [Reservation] { try reservations() }
+
+    /// The addresses held by the attachment (see `held(by:ifName:)`).
     public func find(containerID: String, ifName: String) throws(CNIError) -> [IPAddress] {
-        let all = try reservations().filter { $0.containerID == containerID }
-        let exact = all.filter { $0.ifName == ifName }
-        return (exact.isEmpty ? all.filter { $0.ifName == nil } : exact).map(\.ip).sorted()
+        try reservations().held(by: containerID, ifName: ifName)
     }
 
     /// Releases everything the attachment holds; returns what was released (empty is not an error).
@@ -57,5 +60,15 @@ extension AddressStore {
             released.append(ip)
         }
         return released
+    }
+}
+
+extension Sequence<Reservation> {
+    /// The addresses among these held by the attachment, sorted. As the reference does, legacy ID-only
+    /// entries count only when no entry names the interface.
+    public func held(by containerID: String, ifName: String) -> [IPAddress] {
+        let all = filter { $0.containerID == containerID }
+        let exact = all.filter { $0.ifName == ifName }
+        return (exact.isEmpty ? all.filter { $0.ifName == nil } : exact).map(\.ip).sorted()
     }
 }

@@ -1,5 +1,6 @@
 // FileSystem: the small set of path operations the plugins need, without Foundation.
 import Glibc
+internal import CCNIShims
 
 public enum FileSystem {
     /// Reads a whole file; `nil` when it does not exist.
@@ -71,6 +72,32 @@ public enum FileSystem {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// Calls `body` with each name in a directory (without "." and ".."), as bytes valid only during
+    /// the call, until it returns false; returns whether every name was seen. Builds no strings.
+    public static func forEachName(in path: String, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) throws(SystemError) -> Bool {
+        guard let dir = opendir(path) else { throw SystemError("opendir \(path)", errno: SystemError.current) }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let goOn = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                let name = UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: 0) ?? bytes.count)])
+                if name.count == 1 && name[0] == UInt8(ascii: ".") || name.count == 2 && name[0] == UInt8(ascii: ".") && name[1] == UInt8(ascii: ".") {
+                    return true
+                }
+                return body(name)
+            }
+            if !goOn { return false }
+        }
+        return true
+    }
+
+    /// The statfs(2) `f_type` (file system magic) of the file system holding `path`; nil when it
+    /// cannot be stat()ed.
+    public static func fileSystemType(_ path: String) -> Int? {
+        let type = ccni_path_fs_type(path)
+        return type == -1 ? nil : Int(type)
     }
 
     /// Whether a path exists (any file type).

@@ -13,6 +13,8 @@ int ccni_ns_get_type(int fd);
 int ccni_clone_newnet(void);
 /// fstatfs(2) f_type of an fd, or -1 with errno set.
 long ccni_fs_type(int fd);
+/// statfs(2) f_type of a path, or -1 with errno set.
+long ccni_path_fs_type(const char *path);
 /// The NSFS_MAGIC constant (file system type of /proc/<pid>/ns/* and bind mounts of them).
 long ccni_nsfs_magic(void);
 /// flock(2).

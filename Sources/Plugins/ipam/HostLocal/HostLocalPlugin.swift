@@ -10,13 +10,16 @@ import CNISystem
 import Glibc
 
 public struct HostLocalPlugin: Plugin {
-    public init() {}
+    /// Where lease indexes are kept (see `LeaseIndexFile`); nil: none, every operation scans.
+    public let index: LeaseIndexFile?
+
+    public init(index: LeaseIndexFile? = LeaseIndexFile()) { self.index = index }
     public var about: String { "CNI host-local IPAM plugin (swift-cni)" }
 
     /// Validates the whole config, then reserves one address per range set under the network's lock.
     public func add(_ request: Request) throws -> CNIResult {
         let config = try HostLocalConfig(request)
-        let store = try DiskAddressStore(dataDir: config.dataDir, network: request.config.name)
+        let store = try DiskAddressStore(dataDir: config.dataDir, network: request.config.name, index: index)
         let allocator = AddressAllocator(rangeSets: config.rangeSets, store: store)
         try allocator.validate(requested: config.requested)
         try store.create()
@@ -26,7 +29,7 @@ public struct HostLocalPlugin: Plugin {
 
     /// Releases whatever (container ID, ifname) holds; nothing held, or no directory, is success.
     public func del(_ request: Request) throws {
-        let store = try DiskAddressStore(dataDir: try HostLocalConfig.dataDir(request.config), network: request.config.name)
+        let store = try DiskAddressStore(dataDir: try HostLocalConfig.dataDir(request.config), network: request.config.name, index: index)
         guard store.exists else { return }
         try AddressAllocator(rangeSets: [], store: store).release(containerID: request.containerID, ifName: request.ifName)
     }
@@ -35,7 +38,7 @@ public struct HostLocalPlugin: Plugin {
     /// and every range set must have given it one.
     public func check(_ request: Request) throws {
         let config = try HostLocalConfig(request)
-        let store = try DiskAddressStore(dataDir: config.dataDir, network: request.config.name)
+        let store = try DiskAddressStore(dataDir: config.dataDir, network: request.config.name, index: index)
         let id = request.containerID, ifName = request.ifName
         let held = store.exists ? try store.withLock { () throws(CNIError) in try store.find(containerID: id, ifName: ifName) } : []
         if held.isEmpty {
@@ -53,7 +56,7 @@ public struct HostLocalPlugin: Plugin {
     /// address. Needs no CNI_ARGS and tolerates a config whose ranges come only from `ipRanges`.
     public func status(_ request: Request) throws {
         let rangeSets = try HostLocalConfig.rangeSetsIfAny(request.config)
-        let store = try DiskAddressStore(dataDir: try HostLocalConfig.dataDir(request.config), network: request.config.name)
+        let store = try DiskAddressStore(dataDir: try HostLocalConfig.dataDir(request.config), network: request.config.name, index: index)
         do throws(CNIError) {
             try store.create()
             try store.withLock { () throws(CNIError) in try probeWrite(store.directory) }
@@ -70,7 +73,7 @@ public struct HostLocalPlugin: Plugin {
     /// Without a valid-attachments list, nothing is removed.
     public func gc(_ request: Request) throws {
         guard let valid = request.config.validAttachments else { return }
-        let store = try DiskAddressStore(dataDir: try HostLocalConfig.dataDir(request.config), network: request.config.name)
+        let store = try DiskAddressStore(dataDir: try HostLocalConfig.dataDir(request.config), network: request.config.name, index: index)
         guard store.exists else { return }
         let failures = try store.collectGarbage(keeping: valid).failures
         if !failures.isEmpty {
