@@ -82,7 +82,7 @@ public struct DiskAddressStore: AddressStore {
         let owner = Self.parse(contents)
         session?.created(name, owner: LeaseOwner(containerID: owner.containerID, ifName: owner.ifName))
         do {
-            try FileSystem.write(path(lastReservedName(rangeSetIndex)), contents: Array(ip.description.utf8))
+            try FileSystem.overwrite(path(lastReservedName(rangeSetIndex)), contents: Array(ip.description.utf8))
         } catch {
             _ = try? FileSystem.remove(file)
             session?.failed()

@@ -39,6 +39,17 @@ public enum FileSystem {
         try FileDescriptor(open: path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode).writeAll(contents)
     }
 
+    /// Replaces a small regular file's contents without O_TRUNC: writes over the old bytes, then cuts
+    /// the file to the new length. Freeing and reallocating the block at every write (what O_TRUNC
+    /// does) costs ~0.3 ms on ext4 mounted with `discard`. Not for /proc or /sys entries.
+    public static func overwrite(_ path: String, contents: [UInt8], mode: UInt32 = 0o600) throws(SystemError) {
+        let fd = try FileDescriptor(open: path, flags: O_WRONLY | O_CREAT, mode: mode)
+        try fd.writeAll(contents)
+        if ftruncate(fd.rawValue, off_t(contents.count)) != 0 {
+            throw SystemError("truncate \(path)", errno: SystemError.current)
+        }
+    }
+
     /// Removes a file; returns false when it did not exist.
     @discardableResult
     public static func remove(_ path: String) throws(SystemError) -> Bool {
