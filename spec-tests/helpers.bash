@@ -56,6 +56,11 @@ common_teardown() {
             [[ "$ns" == "$TEST_TAG-"* ]] && ip netns del "$ns" 2>/dev/null
         done
     fi
+    # Our host-local's lease indexes of this test's networks (/run/swift-cni/host-local/<dev>-<ino>.index,
+    # each naming its lease directory).
+    if [[ -n "${WORK_DIR:-}" && -d /run/swift-cni/host-local ]]; then
+        grep -lsF -- ":$WORK_DIR/" /run/swift-cni/host-local/*.index | xargs -r rm -f --
+    fi
     [[ -n "${WORK_DIR:-}" && -d "$WORK_DIR" ]] && rm -rf "$WORK_DIR"
     return 0
 }

@@ -104,6 +104,7 @@ class Resources:
         errors += ["netns %s not removed" % n for n in leftover]
         for d in self.dirs:
             shutil.rmtree(d, ignore_errors=True)
+        remove_lease_indexes(self.dirs)
         self.dirs = []
         for f in self.lock_files:
             try:
@@ -114,6 +115,26 @@ class Resources:
                 errors.append("%s: %s" % (f, e))
         self.lock_files = []
         return errors
+
+
+HOST_LOCAL_INDEX_DIR = "/run/swift-cni/host-local"
+
+
+def remove_lease_indexes(dirs):
+    """Removes our host-local's lease indexes (<dev>-<ino>.index, each naming its lease directory on
+    its second line) of networks under any of `dirs`."""
+    if not dirs or not os.path.isdir(HOST_LOCAL_INDEX_DIR):
+        return
+    for n in os.listdir(HOST_LOCAL_INDEX_DIR):
+        path = os.path.join(HOST_LOCAL_INDEX_DIR, n)
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4096).split(b"\n")
+            named = head[1].decode("utf-8", "replace").split(":", 1)[1] if len(head) > 1 and b":" in head[1] else ""
+            if any(named.startswith(d.rstrip("/") + "/") for d in dirs):
+                os.unlink(path)
+        except (OSError, IndexError):
+            pass
 
 
 def sweep_leftovers(verbose=True):
@@ -130,6 +151,7 @@ def sweep_leftovers(verbose=True):
     for n in os.listdir(tmp):
         if dead(_NETNS_RE.match(n)):
             shutil.rmtree(os.path.join(tmp, n), ignore_errors=True)
+            remove_lease_indexes([os.path.join(tmp, n)])
             removed.append(os.path.join(tmp, n))
     if os.path.isdir(LOCK_DIR):
         for n in os.listdir(LOCK_DIR):
