@@ -93,6 +93,7 @@ public struct IptablesPortmap: PortmapBackend {
     private func fastSetupBatch(_ rules: IptablesPortmapRules, _ family: IPFamily) -> String? {
         guard let kernel, kernel.available(family),
               let jumps = try? kernel.rules(family, IptablesPortmapRules.dnatChain) else { return nil }
+        StepTiming.mark("read \(jumps.count) jumps of \(IptablesPortmapRules.dnatChain) (IPv\(family.versionString))")
         var mapped: [PortProtocol: Set<Int>] = [:]
         let own = rules.chain
         for jump in jumps {
@@ -121,6 +122,7 @@ public struct IptablesPortmap: PortmapBackend {
                   has(IptablesPortmapRules.masqChain, { $0.xtTarget == "MASQUERADE" && $0.markMatch == [bit, bit] && $0.matches.isEmpty })
             else { return nil }
         }
+        StepTiming.mark("shared jumps and rules checked (IPv\(family.versionString))")
         return rules.fastSetupBatch(family)
     }
 
@@ -167,6 +169,8 @@ public struct IptablesPortmap: PortmapBackend {
         let jumps: [IptablesNftRule]
         do { jumps = try kernel.rules(family, IptablesPortmapRules.dnatChain) ?? [] } catch { return false }
         let mine = jumps.filter { $0.target == chain }.map { (chain: IptablesPortmapRules.dnatChain, handle: $0.handle) }
+        StepTiming.mark("read \(jumps.count) jumps of \(IptablesPortmapRules.dnatChain) (IPv\(family.versionString))")
+        defer { StepTiming.mark("deleted \(mine.count) jumps and \(chain) (IPv\(family.versionString))") }
         return (try? kernel.delete(family, rules: mine, chains: [chain])) != nil
     }
 

@@ -2,6 +2,7 @@
 import CNIFirewall
 import CNIPlugin
 import CNISpec
+import CNISystem
 
 /// Forwards host ports to the container (DNAT), from other hosts, from the host itself (127.0.0.1
 /// included) and from pods on the same bridge (hairpin). Chained after an interface plugin; config
@@ -25,9 +26,11 @@ public struct PortmapPlugin: Plugin {
         var undo = Rollback()
         defer { undo.unwind() }
         try backend.setup(owner, config)
+        StepTiming.mark("\(config.backend.rawValue) rules set up")
         undo.add { try backend.teardown(owner, config) }
         if config.snat, let v4 = config.containerV4 {
             try LocalnetRouting(netlink: try deps.host(), sysctl: deps.hostSysctl).enable(for: v4.address)
+            StepTiming.mark("route_localnet")
         }
         flushUDP(config, families: config.families)
         undo.commit()
@@ -43,7 +46,9 @@ public struct PortmapPlugin: Plugin {
         cleanup.attempt("removing \(config.backend.rawValue) port mappings") { () throws(CNIError) in
             try deps.backend(config.backend).teardown(owner(request), config)
         }
+        StepTiming.mark("\(config.backend.rawValue) rules removed")
         try? deps.backend(config.backend == .iptables ? .nftables : .iptables).teardown(owner(request), nil)
+        StepTiming.mark("the other backend checked")
         flushUDP(config, families: request.config.prevResult == nil ? [.v4, .v6] : config.families)
         try cleanup.throwIfAny()
     }
@@ -83,6 +88,7 @@ public struct PortmapPlugin: Plugin {
                 try? deps.conntrack.flushUDP(port: m.hostPort, family: family)
             }
         }
+        StepTiming.mark("UDP conntrack entries flushed")
     }
 
     private func owner(_ request: Request) -> RuleOwner {
