@@ -81,6 +81,27 @@ import Testing
         #expect(h.iptables.rules(.v4, containing: "--dports 8080").count == 1)
     }
 
+    @Test func anAddThatReadsInProcessStartsItsIptablesRestoreAhead() throws {
+        final class Starts { var families: [Set<IPFamily>] = [] }
+        let fake = FakeIptables(), starts = Starts(), kernel = FakeIptablesKernel(fake)
+        let lock = "/tmp/swcni-warm-\(UInt32.random(in: 0...UInt32.max)).lock"
+        let owner = { (id: String) in RuleOwner(network: "mynet", containerID: id, ifName: "eth0") }
+        var config = PortmapConfig()
+        config.mappings = [PortMapping(hostPort: 8080, containerPort: 80)]
+        config.containerV4 = IPNetwork("10.250.0.2/24")
+        let backend = IptablesPortmap(fake, lockPath: lock, tableMayExist: { _ in true }, kernel: kernel,
+                                      warm: { starts.families.append($0); return fake })
+        try backend.setup(owner("c0"), config)
+        config.mappings = [PortMapping(hostPort: 8081, containerPort: 80)]
+        try backend.setup(owner("c1"), config)
+        #expect(starts.families == [[.v4], [.v4]])
+        kernel.isAvailable = false
+        config.mappings = [PortMapping(hostPort: 8082, containerPort: 80)]
+        try backend.setup(owner("c2"), config)
+        #expect(starts.families.count == 2, "without the in-process reads there is nothing to overlap")
+        #expect(fake.rules(.v4, containing: "-j DNAT").count == 3)
+    }
+
     @Test func aFreshHostTakesTheFullPath() throws {
         let h = PortmapHarness()
         h.kernel = FakeIptablesKernel(h.iptables)

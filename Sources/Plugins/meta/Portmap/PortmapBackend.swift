@@ -49,11 +49,15 @@ public struct IptablesPortmap: PortmapBackend {
     let tableMayExist: (IPFamily) -> Bool
     /// In-process access to iptables-nft's nat table; nil: always the full path.
     let kernel: (any IptablesKernel)?
+    /// Starts the families' iptables-restore ahead of an ADD that reads in-process, so the tool's
+    /// start-up overlaps the reads (WarmIptables); nil: restores go to `iptables`.
+    let warm: ((Set<IPFamily>) -> any Iptables)?
 
     public init(_ iptables: any Iptables = SystemIptables(), lockPath: String,
                 tableMayExist: @escaping (IPFamily) -> Bool = { NetfilterProbe.iptablesTableMayExist("nat", family: $0) },
-                kernel: (any IptablesKernel)? = nil) {
+                kernel: (any IptablesKernel)? = nil, warm: ((Set<IPFamily>) -> any Iptables)? = nil) {
         self.iptables = iptables; self.lockPath = lockPath; self.tableMayExist = tableMayExist; self.kernel = kernel
+        self.warm = warm
     }
 
     public func setup(_ owner: RuleOwner, _ config: PortmapConfig) throws(CNIError) {
@@ -61,6 +65,7 @@ public struct IptablesPortmap: PortmapBackend {
         let families = [IPFamily.v4, .v6].filter(rules.applies)
         guard !families.isEmpty else { return }
         try withLock(lockPath) { () throws(CNIError) in
+            let writer = (kernel.map { k in families.allSatisfy(k.available) } ?? false) ? warm?(Set(families)) ?? iptables : iptables
             // Every family is read and checked for conflicts before anything is written: a refusal changes nothing.
             var batches: [(family: IPFamily, batch: String, fast: Bool)] = []
             for family in families {
@@ -74,10 +79,10 @@ public struct IptablesPortmap: PortmapBackend {
             for (family, batch, fast) in batches {
                 do throws(CNIError) {
                     if !fast {
-                        try iptables.restore(family, batch: batch)
-                    } else if (try? iptables.restore(family, batch: batch)) == nil {
-                        // A shared chain's rule is missing (a `-C` failed, nothing changed): the full path restores it.
-                        try iptables.restore(family, batch: try fullSetupBatch(rules, family))
+                        try writer.restore(family, batch: batch)
+                    } else if (try? writer.restore(family, batch: batch)) == nil {
+                        // The table changed since it was read (nothing was applied): the full path.
+                        try writer.restore(family, batch: try fullSetupBatch(rules, family))
                     }
                     applied.append(family)
                 } catch {

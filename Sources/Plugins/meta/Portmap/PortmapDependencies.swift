@@ -23,7 +23,8 @@ public struct PortmapDependencies {
         PortmapDependencies(
             backend: { kind in
                 kind == .nftables ? NftPortmap(lockPath: "/run/swift-cni/portmap-nftables.lock") as any PortmapBackend
-                    : IptablesPortmap(lockPath: "/run/swift-cni/portmap-iptables.lock", kernel: SystemIptablesKernel())
+                    : IptablesPortmap(lockPath: "/run/swift-cni/portmap-iptables.lock", kernel: SystemIptablesKernel(),
+                                      warm: { WarmIptables(families: $0) })
             },
             host: { () throws(CNIError) in try NetlinkSocket() },
             hostSysctl: SysctlInNamespace(nil),
