@@ -37,11 +37,11 @@ func withLock<T>(_ path: String, _ body: () throws(CNIError) -> T) throws(CNIErr
 ///
 /// With iptables-nft (`kernel` available for the family) the common cases read the kernel in-process
 /// instead of running iptables-save, whose cost grows with the whole nat table: ADD reads the jumps of
-/// CNI-HOSTPORT-DNAT (ports and owners, for the conflict check) and checks the shared jumps, then
-/// writes with one batch that `-C`hecks the shared chains' rules; DEL deletes its jumps by handle and
-/// its chain in one nfnetlink transaction. Anything unexpected (a possible conflict, a repeated ADD, a
-/// missing shared chain or rule, rules this reader does not understand, a refused transaction) takes
-/// the full path: iptables-save, then a batch computed from the whole table.
+/// CNI-HOSTPORT-DNAT (ports and owners, for the conflict check) and checks the shared jumps and rules,
+/// then writes only its own chain and jumps; DEL deletes its jumps by handle and its chain in one
+/// nfnetlink transaction. Anything unexpected (a possible conflict, a repeated ADD, a missing shared
+/// chain or rule, rules this reader does not understand, a refused batch or transaction) takes the
+/// full path: iptables-save, then a batch computed from the whole table.
 public struct IptablesPortmap: PortmapBackend {
     let iptables: any Iptables
     let lockPath: String
