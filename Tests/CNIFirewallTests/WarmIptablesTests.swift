@@ -51,17 +51,20 @@ struct WarmIptablesTests {
         }
     }
 
-    /// Children of this process (any thread) that are an ip(6)tables-restore, zombies included.
+    /// Children of this process that are an ip(6)tables-restore, zombies included (from /proc/<pid>/stat:
+    /// `pid (comm) state ppid ...`).
     private func restoreChildren() -> [String] {
         var found: [String] = []
-        guard let tasks = opendir("/proc/self/task") else { return found }
-        defer { closedir(tasks) }
-        while let entry = readdir(tasks) {
-            let tid = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard tid.first?.isNumber == true, let children = read("/proc/self/task/\(tid)/children") else { continue }
-            for pid in children.split(separator: " ") {
-                if let comm = read("/proc/\(pid)/comm"), comm.contains("tables-rest") { found.append("\(pid) \(comm)") }
-            }
+        guard let proc = opendir("/proc") else { return found }
+        defer { closedir(proc) }
+        let me = getpid()
+        while let entry = readdir(proc) {
+            let pid = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard pid.first?.isNumber == true, let stat = read("/proc/\(pid)/stat"),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let comm = stat[stat.index(after: stat.firstIndex(of: "(") ?? stat.startIndex)..<close]
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, Int32(fields[1]) == me, comm.contains("tables-rest") { found.append("\(pid) \(comm)") }
         }
         return found
     }
