@@ -1,4 +1,5 @@
 // ConcurrencyTests: 32 simultaneous ADDs on one network get 32 distinct addresses (flock on the `lock` file).
+import CNIIPAM
 import CNIJSON
 import CNIPlugin
 import CNISpec
@@ -43,6 +44,10 @@ private func hostLocalBinary() -> String? {
     func parallelAddProcessesGetDistinctAddresses() throws {
         let binary = try #require(hostLocalBinary())
         let h = try HostLocalHarness()
+        // The real binary keeps its lease index in the machine's /run: remove it with the scratch data.
+        defer {
+            if let stamp = DirectoryStamp(of: h.networkDir) { unlink(LeaseIndexFile().path(for: stamp)) }
+        }
         let cfgPath = "\(h.scratch.path)/net.json"
         try FileSystem.write(cfgPath, contents: Array(h.config(ipam: #""ranges":[[{"subnet":"10.1.2.0/24"}]]"#).utf8))
         // Start all 32 before waiting for any, so they really run at once.

@@ -6,7 +6,9 @@ import Testing
 
 @Suite struct DiskAddressStoreTests {
     private func store(_ dir: ScratchDirectory, _ network: String = "net1") throws -> DiskAddressStore {
-        let s = try DiskAddressStore(dataDir: "\(dir.path)/data", network: network)
+        // The lease index goes in the scratch directory too, not in the machine's /run.
+        let s = try DiskAddressStore(dataDir: "\(dir.path)/data", network: network,
+                                     index: LeaseIndexFile(root: "\(dir.path)/index"))
         try s.create()
         return s
     }
@@ -82,7 +84,7 @@ import Testing
 
     @Test func aMissingDirectoryHoldsNothingAndIsNotCreatedByReading() throws {
         let dir = try ScratchDirectory()
-        let s = try DiskAddressStore(dataDir: dir.path, network: "never")
+        let s = try DiskAddressStore(dataDir: dir.path, network: "never", index: LeaseIndexFile(root: "\(dir.path)/index"))
         #expect(!s.exists)
         #expect(try s.reservations().isEmpty)
         #expect(!FileSystem.exists(s.directory))
