@@ -66,4 +66,30 @@ final class FakeIPAMDir {
             ($0 as? CNIError)?.msg.contains("fake-ipam") == true
         }
     }
+
+    /// startAdd spawns the delegate and feeds its stdin at once; the caller collects the result later.
+    @Test func startAddRunsWhileTheCallerGoesOn() throws {
+        let fake = try FakeIPAMDir(script: "cat > \"$(dirname \"$0\")/stdin\"; touch \"$(dirname \"$0\")/ran\"; " +
+                                   #"echo '{"cniVersion":"1.0.0","ips":[{"address":"10.1.0.9/16"}]}'"#)
+        let pending = ExecIPAMDelegate().startAdd(try fake.request())
+        // The delegate runs (and has read its whole stdin) before anyone waits for it.
+        var waited = 0
+        while !FileSystem.exists("\(fake.dir)/ran") && waited < 500 { usleep(10_000); waited += 1 }
+        #expect(FileSystem.exists("\(fake.dir)/ran"))
+        #expect(try FileSystem.readText("\(fake.dir)/stdin")?.contains(#""x":1"#) == true)
+        #expect(try pending.wait().ips.first?.address.description == "10.1.0.9/16")
+    }
+
+    @Test func startAddReportsTheDelegatesErrorAndAMissingPlugin() throws {
+        let failing = try FakeIPAMDir(script: #"echo '{"cniVersion":"1.0.0","code":101,"msg":"no IP addresses available"}'; exit 1"#)
+        #expect { _ = try ExecIPAMDelegate().startAdd(try failing.request()).wait() } throws: {
+            ($0 as? CNIError)?.code == .addressesExhausted
+        }
+        var env = try failing.request().env
+        env.path = "/nonexistent"
+        let r = Request(command: .add, env: env, config: try failing.request().config)
+        #expect { _ = try ExecIPAMDelegate().startAdd(r).wait() } throws: {
+            ($0 as? CNIError)?.code == .delegateFailed && ($0 as? CNIError)?.msg.contains("fake-ipam") == true
+        }
+    }
 }

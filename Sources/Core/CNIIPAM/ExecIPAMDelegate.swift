@@ -10,7 +10,31 @@ public struct ExecIPAMDelegate: IPAMDelegate {
     public init() {}
 
     public func add(_ request: Request) throws(CNIError) -> CNIResult {
-        let out = try invoke(.add, request)
+        try Self.decodeResult(try invoke(.add, request), request)
+    }
+
+    /// Spawns the plugin and writes its stdin right away, on the caller's thread (no second thread
+    /// to start and schedule first); its output is collected by `wait`.
+    public func startAdd(_ request: Request) -> PendingIPAMAdd {
+        let started: (process: RunningProcess, type: String)
+        do {
+            let (path, type, env) = try prepare(.add, request)
+            let process: RunningProcess
+            do { process = try Subprocess.start(path, environment: env) } catch {
+                throw CNIError(error, code: .delegateFailed, context: "running IPAM plugin \(type)")
+            }
+            process.send(request.config.bytes)
+            started = (process, type)
+        } catch {
+            return PendingIPAMAdd { throw error }
+        }
+        return PendingIPAMAdd {
+            let output = started.process.finish(input: [])
+            return try Self.decodeResult(try Self.outcome(output, type: started.type), request)
+        }
+    }
+
+    private static func decodeResult(_ out: [UInt8], _ request: Request) throws(CNIError) -> CNIResult {
         let json: JSON
         do { json = try JSON.parse(out) } catch {
             throw CNIError(.decodingFailure, "IPAM plugin \(request.config.ipamType ?? "") printed an invalid result: \(error)")
@@ -25,6 +49,18 @@ public struct ExecIPAMDelegate: IPAMDelegate {
 
     /// Runs the delegate; a failure is returned as the delegate's own CNI error when it printed one.
     private func invoke(_ command: Command, _ request: Request) throws(CNIError) -> [UInt8] {
+        let (path, type, env) = try prepare(command, request)
+        let output: ProcessOutput
+        do {
+            output = try Subprocess.run(path, environment: env, input: request.config.bytes)
+        } catch {
+            throw CNIError(error, code: .delegateFailed, context: "running IPAM plugin \(type)")
+        }
+        return try Self.outcome(output, type: type)
+    }
+
+    /// The plugin's path, its name and the environment to run it with.
+    private func prepare(_ command: Command, _ request: Request) throws(CNIError) -> (String, String, [String: String]) {
         guard let type = request.config.ipamType else {
             throw CNIError(.invalidNetworkConfig, "missing ipam.type")
         }
@@ -36,12 +72,11 @@ public struct ExecIPAMDelegate: IPAMDelegate {
         }
         var env = request.env.raw
         env["CNI_COMMAND"] = command.rawValue
-        let output: ProcessOutput
-        do {
-            output = try Subprocess.run(path, environment: env, input: request.config.bytes)
-        } catch {
-            throw CNIError(error, code: .delegateFailed, context: "running IPAM plugin \(type)")
-        }
+        return (path, type, env)
+    }
+
+    /// The plugin's stdout when it succeeded, else its own CNI error when it printed one.
+    private static func outcome(_ output: ProcessOutput, type: String) throws(CNIError) -> [UInt8] {
         if output.succeeded { return output.stdout }
         if let json = try? JSON.parse(output.stdout), let o = json.objectValue,
            let code = o["code"]?.intValue {

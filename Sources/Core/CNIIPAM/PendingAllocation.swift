@@ -1,4 +1,4 @@
-// PendingAllocation: the IPAM ADD, started on a second thread and joined when its addresses are needed.
+// PendingAllocation: the IPAM ADD, started early and waited for when its addresses are needed.
 import CNIPlugin
 import CNISpec
 import CNISystem
@@ -9,18 +9,27 @@ public final class PendingAllocation: @unchecked Sendable {
     private let ipam: any IPAMDelegate
     private let request: Request
     private var allocated: CNIResult?
-    private var work: BackgroundWork?
+    private var failure: (any Error)?
+    private var pending: PendingIPAMAdd?
 
     public init(ipam: any IPAMDelegate, request: Request) {
         self.ipam = ipam
         self.request = request
-        work = BackgroundWork { [unowned self] in self.allocated = try self.ipam.add(self.request) }
+        pending = ipam.startAdd(request)
+    }
+
+    /// Waits for the ADD once; later calls see the same outcome.
+    private func settle() throws {
+        if let pending {
+            self.pending = nil
+            do { allocated = try pending.wait() } catch { failure = error }
+        }
+        if let failure { throw failure }
     }
 
     /// Waits for IPAM; its error is the ADD's error. A result without addresses is an error too.
     public func result() throws -> CNIResult {
-        try work?.wait()
-        work = nil
+        try settle()
         guard let allocated, !allocated.ips.isEmpty else {
             throw CNIError(.invalidNetworkConfig, "IPAM plugin \(request.config.ipamType ?? "") returned no IP addresses")
         }
@@ -31,8 +40,7 @@ public final class PendingAllocation: @unchecked Sendable {
     /// and the spec asks for a DEL of the delegate after a failed ADD too).
     public func release() throws {
         var failure: CNIError?
-        do { try work?.wait() } catch let error as CNIError { failure = error } catch {}
-        work = nil
+        do { try settle() } catch let error as CNIError { failure = error } catch {}
         // "This attachment already has an address" (a repeated ADD): a DEL would free the address the
         // first ADD holds while its interface still uses it.
         if failure?.code == .alreadyExists { return }

@@ -118,18 +118,35 @@ public enum Subprocess {
 public final class RunningProcess: @unchecked Sendable {
     public let path: String
     public let pid: Int32
-    private let stdin: Int32, stdout: Int32, stderr: Int32
+    private var stdin: Int32
+    private let stdout: Int32, stderr: Int32
     private var finished = false
 
     init(path: String, pid: Int32, stdin: Int32, stdout: Int32, stderr: Int32) {
         self.path = path; self.pid = pid; self.stdin = stdin; self.stdout = stdout; self.stderr = stderr
     }
 
-    /// Writes `input`, closes stdin, collects stdout (and stderr if captured) and reaps the child.
+    /// Writes all of `input` to the child's stdin now and closes it. For input that fits the pipe
+    /// (64 KiB) this never waits for the child; `finish` then collects the outputs. A child that
+    /// exits without reading just makes the rest of the input go nowhere.
+    public func send(_ input: [UInt8]) {
+        guard stdin >= 0 else { return }
+        signal(SIGPIPE, SIG_IGN)
+        var written = 0
+        while written < input.count {
+            let n = input.withUnsafeBytes { write(stdin, $0.baseAddress! + written, input.count - written) }
+            if n > 0 { written += n } else if n < 0 && SystemError.current == EINTR { continue } else { break }
+        }
+        close(stdin)
+        stdin = -1
+    }
+
+    /// Writes `input` (unless `send` did already), closes stdin, collects stdout (and stderr if
+    /// captured) and reaps the child.
     public func finish(input: [UInt8]) -> ProcessOutput {
         precondition(!finished, "RunningProcess.finish called twice")
         finished = true
-        let (out, err) = Subprocess.pump(input: input, stdin: stdin, stdout: stdout, stderr: stderr)
+        let (out, err) = Subprocess.pump(input: stdin >= 0 ? input : [], stdin: stdin, stdout: stdout, stderr: stderr)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && SystemError.current == EINTR {}
         StepTiming.mark("reaped \(path)")
