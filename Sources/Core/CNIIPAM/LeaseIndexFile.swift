@@ -55,10 +55,12 @@ public struct LeaseIndexFile: Sendable {
         do throws(SystemError) {
             let fd: FileDescriptor
             do {
-                fd = try FileDescriptor(open: target, flags: O_WRONLY | O_CREAT, mode: 0o600)
+                fd = try FileDescriptor(open: target, flags: O_WRONLY, mode: 0o600)
             } catch where error.errno == ENOENT {
+                // The first index of this directory: a rare moment, when stale ones are swept too.
                 try FileSystem.makeDirectories(root, mode: 0o700)
                 fd = try FileDescriptor(open: target, flags: O_WRONLY | O_CREAT, mode: 0o600)
+                pruneStale(except: target)
             }
             try fd.writeAll(bytes)
             try syscall("truncate \(target)") { ftruncate(fd.rawValue, off_t(bytes.count)) }
@@ -84,6 +86,38 @@ public struct LeaseIndexFile: Sendable {
             complete = false
         }
         return complete ? bytes : nil
+    }
+
+    /// Removes the indexes of directories that are gone: the directory an index names no longer
+    /// exists, or is another one now (its device and inode differ from the file's name). No host-local
+    /// can be using such a file: one working on a directory uses the file of its current device and
+    /// inode. Quiet on every error.
+    func pruneStale(except keep: String) {
+        guard let dir = opendir(root) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard name.hasSuffix(".index"), case let file = "\(root)/\(name)", file != keep,
+                  let named = Self.directoryNamed(in: file) else { continue }
+            var st = stat()
+            let current = stat(named, &st) == 0 ? "\(st.st_dev)-\(st.st_ino).index" : nil
+            if current != name { unlink(file) }
+        }
+    }
+
+    /// The directory an index file names on its second line, `directory <length>:<path>`.
+    static func directoryNamed(in file: String) -> String? {
+        guard let fd = try? FileDescriptor(open: file, flags: O_RDONLY) else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096 + 64)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd.rawValue, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        let lines = buffer[0..<n].split(separator: 10, maxSplits: 2, omittingEmptySubsequences: false)
+        guard lines.count > 1 else { return nil }
+        let line = String(decoding: lines[1], as: UTF8.self)
+        guard line.hasPrefix("directory "), let colon = line.firstIndex(of: ":"),
+              let length = Int(line[line.index(line.startIndex, offsetBy: 10)..<colon]) else { return nil }
+        let path = String(line[line.index(after: colon)...])
+        return path.utf8.count == length ? path : nil
     }
 
     /// Forgets the index of the directory with `stamp`'s device and inode.
