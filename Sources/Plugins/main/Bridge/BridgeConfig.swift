@@ -37,9 +37,6 @@ public struct BridgeConfig: Sendable {
     public var ipamType: String?
 
     public var isL2: Bool { ipamType == nil }
-    /// The address families the IPAM config names (host-local's `ranges`, `subnet`, static `addresses`);
-    /// IPv4 when it names none. Only a hint, for starting tools early: the result decides.
-    public var expectedFamilies: Set<IPFamily> = [.v4]
     public var usesVlans: Bool { vlan != 0 || !vlanTrunk.isEmpty }
 
     public init() {}
@@ -47,7 +44,6 @@ public struct BridgeConfig: Sendable {
     /// Parses and validates the request's config. Errors name the key and the value.
     public init(_ request: Request) throws(CNIError) {
         let raw = request.config.raw
-        expectedFamilies = Self.families(named: raw["ipam"])
         bridge = try raw.string("bridge") ?? "cni0"
         if let problem = Identifiers.interfaceNameProblem(bridge) {
             throw CNIError.invalidConfig("bridge", "\"\(bridge)\"", problem)
@@ -130,9 +126,11 @@ public struct BridgeConfig: Sendable {
         return mac
     }
 
-    /// Families of the prefixes and addresses found in `ipam.ranges[][].subnet`, `ipam.subnet` and
-    /// `ipam.addresses[].address`; IPv4 when there are none.
-    static func families(named ipam: JSON?) -> Set<IPFamily> {
+    /// The address families the IPAM config names (`ipam.ranges[][].subnet`, `ipam.subnet`,
+    /// `ipam.addresses[].address`); IPv4 when it names none. Only a hint, for starting tools early
+    /// (ADD alone asks): the result decides.
+    static func expectedFamilies(_ request: Request) -> Set<IPFamily> {
+        let ipam = request.config.raw["ipam"]
         var texts: [String] = []
         for set in ipam?["ranges"]?.arrayValue ?? [] {
             for range in set.arrayValue ?? [] { texts += [range["subnet"]?.stringValue].compactMap { $0 } }

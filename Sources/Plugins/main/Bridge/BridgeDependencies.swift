@@ -38,16 +38,18 @@ public struct BridgeDependencies {
 
     /// The real kernel, iptables/nft and the IPAM plugin found in CNI_PATH.
     public static func live() -> BridgeDependencies {
-        BridgeDependencies(
+        // With families, iptables-restore is started for each ahead of its batch (WarmIptables).
+        let masquerade = { (kind: MasqueradeBackendKind, families: Set<IPFamily>) -> any MasqueradeBackend in
+            kind == .nftables ? NftMasquerade() : IptablesMasquerade(families.isEmpty ? SystemIptables() : WarmIptables(families: families))
+        }
+        return BridgeDependencies(
             host: { () throws(CNIError) in try NetlinkSocket() },
             container: { (ns) throws(CNIError) in try NetlinkSocket(in: ns) },
             hostSysctl: SysctlInNamespace(nil),
             containerSysctl: { SysctlInNamespace($0) },
             ipam: ExecIPAMDelegate(),
-            masquerade: { kind in kind == .nftables ? NftMasquerade() as any MasqueradeBackend : IptablesMasquerade() },
+            masquerade: { masquerade($0, []) },
             lockDirectory: "/run/swift-cni",
-            preparedMasquerade: { kind, families in
-                kind == .nftables ? NftMasquerade() as any MasqueradeBackend : IptablesMasquerade(WarmIptables(families: families))
-            })
+            preparedMasquerade: masquerade)
     }
 }

@@ -40,7 +40,7 @@ public struct BridgePlugin: Plugin {
         // The masquerade backend starts its tool now (iptables-restore), for the families the IPAM
         // config names; the rules themselves wait for the addresses.
         let masqueradeBackend = config.ipMasq && !config.isL2
-            ? deps.preparedMasquerade(config.ipMasqBackend, config.expectedFamilies) : nil
+            ? deps.preparedMasquerade(config.ipMasqBackend, BridgeConfig.expectedFamilies(request)) : nil
         let hostBridge = HostBridge(netlink: host, sysctl: deps.hostSysctl, config: config, lockDirectory: deps.lockDirectory)
         let bridge = try hostBridge.locked { () throws(CNIError) in try hostBridge.ensure() }
         StepTiming.mark("bridge ready")
@@ -134,21 +134,23 @@ public struct BridgePlugin: Plugin {
                 try? deps.masquerade(other).teardown(owner(request), addresses: known)
             }
         }
-        let release = !config.isL2 && !ipamFirst
-        if release && teardown.addressesGone {
+        // The lease goes as soon as no interface holds its addresses: now when they were removed (or
+        // there was no link), else once the link is gone. No deletion: no link, or looking for it
+        // failed; the lease goes then too (nothing better to do).
+        var leaseReleased = config.isL2 || ipamFirst
+        func releaseLease() {
+            leaseReleased = true
             cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) }
         }
-        // No deletion: no link, or looking for it failed; the lease goes then too (nothing better to do).
+        if teardown.addressesGone && !leaseReleased { releaseLease() }
         var linkGone = teardown.deletion == nil
         if let deletion = teardown.deletion {
             cleanup.attempt("deleting \(request.ifName)") { try deletion.wait(); linkGone = true }
         }
-        if release && !teardown.addressesGone && linkGone {
-            cleanup.attempt("releasing IPAM") { () throws(CNIError) in try deps.ipam.del(request) }
-        }
+        if linkGone && !leaseReleased { releaseLease() }
         try? firewall.wait()
         StepTiming.mark("DEL done")
-        // Reported in the order the steps used to run: link, rules, lease.
+        // Link and lease failures first, then the firewall's (they ran on their own thread).
         try CleanupErrors.merged(cleanup, firewallErrors).throwIfAny()
     }
 
