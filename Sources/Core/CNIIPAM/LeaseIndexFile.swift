@@ -93,31 +93,15 @@ public struct LeaseIndexFile: Sendable {
     /// can be using such a file: one working on a directory uses the file of its current device and
     /// inode. Quiet on every error.
     func pruneStale(except keep: String) {
-        guard let dir = opendir(root) else { return }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard name.hasSuffix(".index"), case let file = "\(root)/\(name)", file != keep,
-                  let named = Self.directoryNamed(in: file) else { continue }
+        guard let names = try? FileSystem.list(root) else { return }
+        for name in names where name.hasSuffix(".index") {
+            let file = "\(root)/\(name)"
+            guard file != keep, let bytes = try? FileSystem.read(file),
+                  let index = LeaseIndex(decoding: bytes) else { continue }
             var st = stat()
-            let current = stat(named, &st) == 0 ? "\(st.st_dev)-\(st.st_ino).index" : nil
+            let current = stat(index.directory, &st) == 0 ? "\(st.st_dev)-\(st.st_ino).index" : nil
             if current != name { unlink(file) }
         }
-    }
-
-    /// The directory an index file names on its second line, `directory <length>:<path>`.
-    static func directoryNamed(in file: String) -> String? {
-        guard let fd = try? FileDescriptor(open: file, flags: O_RDONLY) else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 4096 + 64)
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd.rawValue, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
-        let lines = buffer[0..<n].split(separator: 10, maxSplits: 2, omittingEmptySubsequences: false)
-        guard lines.count > 1 else { return nil }
-        let line = String(decoding: lines[1], as: UTF8.self)
-        guard line.hasPrefix("directory "), let colon = line.firstIndex(of: ":"),
-              let length = Int(line[line.index(line.startIndex, offsetBy: 10)..<colon]) else { return nil }
-        let path = String(line[line.index(after: colon)...])
-        return path.utf8.count == length ? path : nil
     }
 
     /// Forgets the index of the directory with `stamp`'s device and inode.
