@@ -16,21 +16,11 @@ public struct ExecIPAMDelegate: IPAMDelegate {
     /// Spawns the plugin and writes its stdin right away, on the caller's thread (no second thread
     /// to start and schedule first); its output is collected by `wait`.
     public func startAdd(_ request: Request) -> PendingIPAMAdd {
-        let started: (process: RunningProcess, type: String)
-        do {
-            let (path, type, env) = try prepare(.add, request)
-            let process: RunningProcess
-            do { process = try Subprocess.start(path, environment: env) } catch {
-                throw CNIError(error, code: .delegateFailed, context: "running IPAM plugin \(type)")
-            }
-            process.send(request.config.bytes)
-            started = (process, type)
-        } catch {
-            return PendingIPAMAdd { throw error }
-        }
+        let started: Started
+        do { started = try start(.add, request) } catch { return PendingIPAMAdd { throw error } }
+        started.process.send(request.config.bytes)
         return PendingIPAMAdd {
-            let output = started.process.finish(input: [])
-            return try Self.decodeResult(try Self.outcome(output, type: started.type), request)
+            try Self.decodeResult(try Self.outcome(started.process.finish(input: []), type: started.type), request)
         }
     }
 
@@ -49,18 +39,15 @@ public struct ExecIPAMDelegate: IPAMDelegate {
 
     /// Runs the delegate; a failure is returned as the delegate's own CNI error when it printed one.
     private func invoke(_ command: Command, _ request: Request) throws(CNIError) -> [UInt8] {
-        let (path, type, env) = try prepare(command, request)
-        let output: ProcessOutput
-        do {
-            output = try Subprocess.run(path, environment: env, input: request.config.bytes)
-        } catch {
-            throw CNIError(error, code: .delegateFailed, context: "running IPAM plugin \(type)")
-        }
-        return try Self.outcome(output, type: type)
+        let started = try start(command, request)
+        return try Self.outcome(started.process.finish(input: request.config.bytes), type: started.type)
     }
 
-    /// The plugin's path, its name and the environment to run it with.
-    private func prepare(_ command: Command, _ request: Request) throws(CNIError) -> (String, String, [String: String]) {
+    /// A delegate spawned with the request's environment (CNI_COMMAND set to `command`), waiting for
+    /// its stdin, and its plugin name.
+    private typealias Started = (process: RunningProcess, type: String)
+
+    private func start(_ command: Command, _ request: Request) throws(CNIError) -> Started {
         guard let type = request.config.ipamType else {
             throw CNIError(.invalidNetworkConfig, "missing ipam.type")
         }
@@ -72,7 +59,9 @@ public struct ExecIPAMDelegate: IPAMDelegate {
         }
         var env = request.env.raw
         env["CNI_COMMAND"] = command.rawValue
-        return (path, type, env)
+        do { return (try Subprocess.start(path, environment: env), type) } catch {
+            throw CNIError(error, code: .delegateFailed, context: "running IPAM plugin \(type)")
+        }
     }
 
     /// The plugin's stdout when it succeeded, else its own CNI error when it printed one.
