@@ -73,15 +73,8 @@ public enum FileSystem {
 
     /// Names in a directory, without "." and "..".
     public static func list(_ path: String) throws(SystemError) -> [String] {
-        guard let dir = opendir(path) else { throw SystemError("opendir \(path)", errno: SystemError.current) }
-        defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
+        _ = try forEachName(in: path) { names.append(String(decoding: $0, as: UTF8.self)); return true }
         return names
     }
 
