@@ -53,17 +53,14 @@ public struct LeaseIndexFile: Sendable {
         let target = path(for: index.stamp)
         let bytes = index.encoded()
         do throws(SystemError) {
-            let fd: FileDescriptor
             do {
-                fd = try FileDescriptor(open: target, flags: O_WRONLY, mode: 0o600)
+                try FileSystem.overwrite(target, contents: bytes, create: false)
             } catch where error.errno == ENOENT {
                 // The first index of this directory: a rare moment, when stale ones are swept too.
                 try FileSystem.makeDirectories(root, mode: 0o700)
-                fd = try FileDescriptor(open: target, flags: O_WRONLY | O_CREAT, mode: 0o600)
+                try FileSystem.overwrite(target, contents: bytes)
                 pruneStale(except: target)
             }
-            try fd.writeAll(bytes)
-            try syscall("truncate \(target)") { ftruncate(fd.rawValue, off_t(bytes.count)) }
         } catch {
             remove(for: index.stamp)
         }
