@@ -39,11 +39,10 @@ public final class PendingAllocation: @unchecked Sendable {
     /// Undo: waits for IPAM to finish, then releases whatever it may have reserved (DEL is idempotent,
     /// and the spec asks for a DEL of the delegate after a failed ADD too).
     public func release() throws {
-        var failure: CNIError?
-        do { try settle() } catch let error as CNIError { failure = error } catch {}
+        try? settle()
         // "This attachment already has an address" (a repeated ADD): a DEL would free the address the
         // first ADD holds while its interface still uses it.
-        if failure?.code == .alreadyExists { return }
+        if (failure as? CNIError)?.code == .alreadyExists { return }
         try ipam.del(request)
     }
 
