@@ -5,7 +5,7 @@
 /// nfnetlink_conntrack.h) that these files and their users need.
 public enum NF {
     public static let netlinkNetfilter: Int32 = 12                    // NETLINK_NETFILTER
-    public static let request: UInt16 = 0x1, multi: UInt16 = 0x2, ack: UInt16 = 0x4   // NLM_F_*
+    public static let request: UInt16 = 0x1, ack: UInt16 = 0x4   // NLM_F_*
     public static let dumpInterrupted: UInt16 = 0x10, dump: UInt16 = 0x300
     public static let excl: UInt16 = 0x200, create: UInt16 = 0x400
     static let nlmsgError: UInt16 = 2, nlmsgDone: UInt16 = 3

@@ -36,38 +36,16 @@ public final class NfnetlinkSocket {
 
     /// Sends `message` with NLM_F_ACK; returns the messages answered before the ack (a GET's objects).
     public func request(_ message: NfnetlinkMessage, _ what: @autoclosure () -> String) throws(NetfilterError) -> [NfnetlinkReply] {
-        let s = nextSeq()
-        try send(message.encoded(seq: s, extraFlags: NF.ack), what())
         var replies: [NfnetlinkReply] = []
-        try receive(what()) { (reply, seq, error) throws(NetfilterError) in
-            guard seq == s else { return true }
-            if let error {
-                if error != 0 { throw NetfilterError(errno: error, operation: what()) }
-                return false
-            }
-            if let reply { replies.append(reply) }
-            return true
-        }
+        _ = try exchange(message, flags: NF.ack, what()) { replies.append($0); return true }
         return replies
     }
 
     /// A dump (NLM_F_DUMP): every object, retried when a concurrent change interrupted it.
     public func dump(_ message: NfnetlinkMessage, _ what: @autoclosure () -> String) throws(NetfilterError) -> [NfnetlinkReply] {
         for _ in 0..<5 {
-            let s = nextSeq()
-            try send(message.encoded(seq: s, extraFlags: NF.dump), what())
             var replies: [NfnetlinkReply] = []
-            var interrupted = false
-            try receive(what(), flagsSeen: { if $0 & NF.dumpInterrupted != 0 { interrupted = true } }) { (reply, seq, error) throws(NetfilterError) in
-                guard seq == s else { return true }
-                if let error {
-                    if error != 0 { throw NetfilterError(errno: error, operation: what()) }
-                    return false    // NLMSG_DONE
-                }
-                if let reply { replies.append(reply) }
-                return true
-            }
-            if !interrupted { return replies }
+            if try !exchange(message, flags: NF.dump, what(), { replies.append($0); return true }).interrupted { return replies }
         }
         throw NetfilterError(errno: EINTR, operation: "\(what()): the dump kept being interrupted by changes")
     }
@@ -78,22 +56,31 @@ public final class NfnetlinkSocket {
                      until found: (NfnetlinkReply) -> Bool) throws(NetfilterError) -> Bool {
         guard !abandoned else { throw NetfilterError(errno: EBUSY, operation: "\(what()): socket left in a dump") }
         for _ in 0..<5 {
-            let s = nextSeq()
-            try send(message.encoded(seq: s, extraFlags: NF.dump), what())
-            var interrupted = false, hit = false
-            try receive(what(), flagsSeen: { if $0 & NF.dumpInterrupted != 0 { interrupted = true } }) { (reply, seq, error) throws(NetfilterError) in
-                guard seq == s else { return true }
-                if let error {
-                    if error != 0 { throw NetfilterError(errno: error, operation: what()) }
-                    return false
-                }
-                if let reply, found(reply) { hit = true; return false }
-                return true
-            }
-            if hit { abandoned = true; return true }
-            if !interrupted { return false }
+            let outcome = try exchange(message, flags: NF.dump, what()) { !found($0) }
+            if outcome.stopped { abandoned = true; return true }
+            if !outcome.interrupted { return false }
         }
         throw NetfilterError(errno: EINTR, operation: "\(what()): the dump kept being interrupted by changes")
+    }
+
+    /// Sends `message` with `flags` and hands `onReply` the replies of its sequence until the ack or
+    /// NLMSG_DONE, or until `onReply` returns false (`stopped`); `interrupted`: a reply carried
+    /// NLM_F_DUMP_INTR.
+    private func exchange(_ message: NfnetlinkMessage, flags: UInt16, _ what: @autoclosure () -> String,
+                          _ onReply: (NfnetlinkReply) -> Bool) throws(NetfilterError) -> (interrupted: Bool, stopped: Bool) {
+        let s = nextSeq()
+        try send(message.encoded(seq: s, extraFlags: flags), what())
+        var interrupted = false, stopped = false
+        try receive(what(), flagsSeen: { if $0 & NF.dumpInterrupted != 0 { interrupted = true } }) { (reply, seq, error) throws(NetfilterError) in
+            guard seq == s else { return true }
+            if let error {
+                if error != 0 { throw NetfilterError(errno: error, operation: what()) }
+                return false    // the ack, or NLMSG_DONE
+            }
+            if let reply, !onReply(reply) { stopped = true; return false }
+            return true
+        }
+        return (interrupted, stopped)
     }
 
     /// Applies `messages` as one nf_tables transaction (all or nothing): each is acked, and the first
