@@ -78,9 +78,7 @@ public struct DiskAddressStore: AddressStore {
             session?.failed()
             throw CNIError(error, context: "reserving \(ip)")
         }
-        // What a scan would read back from the file.
-        let owner = Self.parse(contents)
-        session?.created(name, owner: LeaseOwner(containerID: owner.containerID, ifName: owner.ifName))
+        session?.created(name, owner: Self.parse(contents))    // what a scan would read back from the file
         do {
             try FileSystem.overwrite(path(lastReservedName(rangeSetIndex)), contents: Array(ip.description.utf8))
         } catch {
@@ -141,13 +139,14 @@ public struct DiskAddressStore: AddressStore {
 
     /// Reads a reservation file: surrounding whitespace is ignored; the first line break separates
     /// the container ID from the interface name; a file with one line is a legacy, ID-only entry.
-    public static func parse(_ bytes: [UInt8]) -> (containerID: String, ifName: String?) {
+    public static func parse(_ bytes: [UInt8]) -> LeaseOwner {
         let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
         let utf8 = Array(text.utf8)
-        guard let lf = utf8.firstIndex(of: 10) else { return (text, nil) }
+        guard let lf = utf8.firstIndex(of: 10) else { return LeaseOwner(containerID: text, ifName: nil) }
         var idEnd = lf
         if idEnd > 0 && utf8[idEnd - 1] == 13 { idEnd -= 1 }
-        return (String(decoding: utf8[..<idEnd], as: UTF8.self), String(decoding: utf8[(lf + 1)...], as: UTF8.self))
+        return LeaseOwner(containerID: String(decoding: utf8[..<idEnd], as: UTF8.self),
+                          ifName: String(decoding: utf8[(lf + 1)...], as: UTF8.self))
     }
 
     private func lastReservedName(_ index: Int) -> String { "last_reserved_ip.\(index)" }

@@ -111,8 +111,7 @@ final class LockedLeases {
         for name in names where LeaseIndex.isLeaseName(name) {
             log.leaseFilesRead += 1
             guard let bytes = try? FileSystem.read("\(directory)/\(name)") else { continue }
-            let owner = DiskAddressStore.parse(bytes)
-            table.append(name, LeaseOwner(containerID: owner.containerID, ifName: owner.ifName))
+            table.append(name, DiskAddressStore.parse(bytes))
         }
         return table
     }
