@@ -117,7 +117,7 @@ final class LockedLeases {
     }
 
     private func scan(_ reason: LeaseLookupLog.ScanReason) throws(CNIError) -> LeaseTable {
-        if firstStamp == nil { firstStamp = DirectoryStamp(of: directory) }
+        if firstStamp == nil, indexFile != nil { firstStamp = DirectoryStamp(of: directory) }    // only `finish` needs it
         log.scans.append(reason)
         let table = try Self.scan(directory, log: &log)
         known = table
