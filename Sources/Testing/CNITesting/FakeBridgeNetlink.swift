@@ -60,24 +60,10 @@ public final class FakeBridgeNetlink: BridgeNetlink, FakeRouteNetlinkWrapper {
         guard let link = linkNamed(name) else { return [] }
         return base.addressTable.filter { $0.linkIndex == link.index }.map(\.address)
     }
-    /// Links that are not `lo`.
-
     /// Adds a link as if it already existed, with a random MAC.
     @discardableResult
     public func seedLink(_ name: String, kind: String? = nil, mtu: Int = 1500, up: Bool = false) -> Link {
-        var link = base.seedLink(name, kind: kind, mtu: mtu)
-        link.mac = Self.randomMAC()
-        link.isUp = up
-        link.hasCarrier = up
-        replace(link)
-        return link
-    }
-
-    /// Changes a link in the table without logging (e.g. to break something before CHECK).
-    public func modifyLink(_ name: String, _ change: (inout Link) -> Void) {
-        guard var link = linkNamed(name) else { return }
-        change(&link)
-        replace(link)
+        seed(name, kind: kind, mtu: mtu, up: up)
     }
 
     // MARK: BridgeNetlink
@@ -150,10 +136,10 @@ public final class FakeBridgeNetlink: BridgeNetlink, FakeRouteNetlinkWrapper {
             throw CNIError(.alreadyExists, "creating veth \(options.name): Object exists")
         }
         var link = try base.createVeth(options)
-        if link.mac == nil { link.mac = Self.randomMAC(); replace(link) }
+        if link.mac == nil { link.mac = randomMAC(); replace(link) }
         if let peerFake {
             var peer = peerFake.base.seedLink(options.peerName, kind: "veth", mtu: options.mtu ?? 1500)
-            peer.mac = options.peerMAC ?? Self.randomMAC()
+            peer.mac = options.peerMAC ?? randomMAC()
             peerFake.replace(peer)
             namespaces?.pair(options.name, in: self, with: options.peerName, in: peerFake)
         }
@@ -162,7 +148,7 @@ public final class FakeBridgeNetlink: BridgeNetlink, FakeRouteNetlinkWrapper {
 
     public func createBridge(_ options: BridgeOptions) throws(CNIError) -> Link {
         var link = try base.createBridge(options)
-        if link.mac == nil { link.mac = Self.randomMAC(); replace(link) }
+        if link.mac == nil { link.mac = randomMAC(); replace(link) }
         return link
     }
 
@@ -184,14 +170,4 @@ public final class FakeBridgeNetlink: BridgeNetlink, FakeRouteNetlinkWrapper {
         portFlags[name] = nil; vlans[name] = nil
     }
 
-    private func replace(_ link: Link) {
-        if let i = base.linkTable.firstIndex(where: { $0.index == link.index }) { base.linkTable[i] = link }
-    }
-
-    /// A random locally administered unicast MAC.
-    public static func randomMAC() -> MACAddress {
-        var g = SystemRandomNumberGenerator()
-        let tail = (0..<5).map { _ in UInt8.random(in: 0...255, using: &g) }
-        return MACAddress(bytes: [0x02] + tail)!
-    }
 }

@@ -42,24 +42,10 @@ public final class FakeMacvlanNetlink: MacvlanNetlink, FakeRouteNetlinkWrapper {
         get { base.failures }
         set { base.failures = newValue }
     }
-    /// Links that are not `lo`.
-
     /// Adds a link as if it already existed, up, with a random MAC.
     @discardableResult
     public func seedLink(_ name: String, kind: String? = nil, mtu: Int = 1500) -> Link {
-        var link = base.seedLink(name, kind: kind, mtu: mtu)
-        link.mac = FakeBridgeNetlink.randomMAC()
-        link.isUp = true
-        link.hasCarrier = true
-        replace(link)
-        return link
-    }
-
-    /// Changes a link in the table without logging (e.g. to break something before CHECK).
-    public func modifyLink(_ name: String, _ change: (inout Link) -> Void) {
-        guard var link = linkNamed(name) else { return }
-        change(&link)
-        replace(link)
+        seed(name, kind: kind, mtu: mtu, up: true)
     }
 
     /// Removes a link without logging (e.g. the master vanishing).
@@ -85,7 +71,7 @@ public final class FakeMacvlanNetlink: MacvlanNetlink, FakeRouteNetlinkWrapper {
             throw CNIError(.alreadyExists, "creating macvlan \(options.name): Object exists")
         }
         var link = target.base.seedLink(options.name, kind: "macvlan", mtu: options.mtu ?? parent.mtu)
-        link.mac = options.mac ?? FakeBridgeNetlink.randomMAC()
+        link.mac = options.mac ?? randomMAC()
         target.replace(link)
         target.macvlans[link.index] = (MacvlanDetails(mode: options.mode, parentIndex: parent.index), broadcastQueueLength)
     }
@@ -106,9 +92,5 @@ public final class FakeMacvlanNetlink: MacvlanNetlink, FakeRouteNetlinkWrapper {
         let existed = try base.deleteLink(link)
         if existed { macvlans[link.index] = nil }
         return existed
-    }
-
-    private func replace(_ link: Link) {
-        if let i = base.linkTable.firstIndex(where: { $0.index == link.index }) { base.linkTable[i] = link }
     }
 }

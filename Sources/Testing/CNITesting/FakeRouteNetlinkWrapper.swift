@@ -14,6 +14,28 @@ extension FakeRouteNetlinkWrapper {
     /// Names of every link but `lo`.
     public var createdLinkNames: [String] { base.linkTable.map(\.name).filter { $0 != "lo" } }
 
+    /// Adds a link as if it already existed, with a random MAC, up or down.
+    func seed(_ name: String, kind: String?, mtu: Int, up: Bool) -> Link {
+        var link = base.seedLink(name, kind: kind, mtu: mtu)
+        link.mac = randomMAC()
+        link.isUp = up
+        link.hasCarrier = up
+        replace(link)
+        return link
+    }
+
+    /// Changes a link in the table without logging (e.g. to break something before CHECK).
+    public func modifyLink(_ name: String, _ change: (inout Link) -> Void) {
+        guard var link = linkNamed(name) else { return }
+        change(&link)
+        replace(link)
+    }
+
+    /// Puts `link` in the table in place of the entry with its index, without logging.
+    func replace(_ link: Link) {
+        if let i = base.linkTable.firstIndex(where: { $0.index == link.index }) { base.linkTable[i] = link }
+    }
+
     public func link(named name: String) throws(CNIError) -> Link? { try base.link(named: name) }
     public func link(index: Int) throws(CNIError) -> Link? { try base.link(index: index) }
     public func links() throws(CNIError) -> [Link] { try base.links() }
@@ -40,4 +62,11 @@ extension FakeRouteNetlinkWrapper {
     public func addRoute(_ route: KernelRoute) throws(CNIError) { try base.addRoute(route) }
     @discardableResult
     public func deleteRoute(_ route: KernelRoute) throws(CNIError) -> Bool { try base.deleteRoute(route) }
+}
+
+/// A random locally administered unicast MAC.
+public func randomMAC() -> MACAddress {
+    var g = SystemRandomNumberGenerator()
+    let tail = (0..<5).map { _ in UInt8.random(in: 0...255, using: &g) }
+    return MACAddress(bytes: [0x02] + tail)!
 }
