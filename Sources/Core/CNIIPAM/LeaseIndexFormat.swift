@@ -21,12 +21,7 @@ extension LeaseIndex {
         var out = Self.header
         out.reserveCapacity(256 + directory.utf8.count + table.byteCount)
         out += Self.directoryTag
-        var path = directory
-        path.withUTF8 { utf8 in
-            appendDecimal(utf8.count, to: &out)
-            out.append(UInt8(ascii: ":"))
-            out.append(contentsOf: utf8)
-        }
+        appendField(directory, to: &out)
         out.append(UInt8(ascii: "\n"))
         out += Self.stampTag
         appendDecimal(stamp.device, to: &out)
@@ -101,6 +96,18 @@ func appendDecimal<T: BinaryInteger>(_ value: T, to out: inout [UInt8]) {
     }
     if value >= 10 { appendDecimal(value / 10, to: &out) }
     out.append(UInt8(ascii: "0") + UInt8(value % 10))
+}
+
+/// Appends `text` as a field, `<n>:` and then its n bytes; returns where those bytes are.
+@discardableResult
+func appendField(_ text: String, to out: inout [UInt8]) -> Range<Int> {
+    var text = text
+    return text.withUTF8 { utf8 in
+        appendDecimal(utf8.count, to: &out)
+        out.append(UInt8(ascii: ":"))
+        out.append(contentsOf: utf8)
+        return out.count - utf8.count..<out.count
+    }
 }
 
 /// A forward-only cursor over an index file's bytes.

@@ -75,12 +75,12 @@ struct LeaseTable: Sendable {
     mutating func append(_ name: String, _ owner: LeaseOwner) {
         let start = bytes.count
         bytes += Self.tag
-        let nameRange = append(field: name)
+        let nameRange = appendField(name, to: &bytes)
         bytes.append(UInt8(ascii: " "))
-        let idRange = append(field: owner.containerID)
+        let idRange = appendField(owner.containerID, to: &bytes)
         bytes.append(UInt8(ascii: " "))
         var ifRange: Range<Int>?
-        if let ifName = owner.ifName { ifRange = append(field: ifName) } else { bytes.append(UInt8(ascii: "-")) }
+        if let ifName = owner.ifName { ifRange = appendField(ifName, to: &bytes) } else { bytes.append(UInt8(ascii: "-")) }
         bytes.append(UInt8(ascii: "\n"))
         entries.append(Entry(line: start..<bytes.count, name: nameRange, containerID: idRange, ifName: ifRange))
         count += 1
@@ -183,16 +183,6 @@ struct LeaseTable: Sendable {
     }
 
     private func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
-
-    private mutating func append(field: String) -> Range<Int> {
-        var text = field
-        text.withUTF8 { utf8 in
-            appendDecimal(utf8.count, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            bytes.append(contentsOf: utf8)
-        }
-        return bytes.count - text.utf8.count..<bytes.count
-    }
 
     static let tag = Array("lease ".utf8)
 }
