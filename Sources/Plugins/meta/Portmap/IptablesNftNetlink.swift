@@ -59,18 +59,6 @@ public struct SystemIptablesKernel: IptablesKernel {
         searchPath = (environment["PATH"] ?? "") + ":" + SystemIptables.searchPath
     }
 
-    // linux/netfilter/nf_tables.h, nf_tables_compat.h
-    static let getChain: UInt8 = 4, delChain: UInt8 = 5, getRule: UInt8 = 7, delRule: UInt8 = 8   // NFT_MSG_*
-    static let chainTable: UInt16 = 1, chainName: UInt16 = 3                                      // NFTA_CHAIN_*
-    static let ruleTable: UInt16 = 1, ruleChain: UInt16 = 2, ruleHandle: UInt16 = 3, ruleExpressions: UInt16 = 4   // NFTA_RULE_*
-    static let exprName: UInt16 = 1, exprData: UInt16 = 2                                         // NFTA_EXPR_*
-    static let immediateData: UInt16 = 2, dataVerdict: UInt16 = 2, dataValue: UInt16 = 1          // NFTA_IMMEDIATE_DATA, NFTA_DATA_*
-    static let verdictCode: UInt16 = 1, verdictChain: UInt16 = 2                                  // NFTA_VERDICT_*
-    static let metaKey: UInt16 = 2, metaMark: UInt32 = 3, metaL4proto: UInt32 = 16                // NFTA_META_KEY, NFT_META_*
-    static let bitwiseMask: UInt16 = 4, bitwiseXor: UInt16 = 5                                    // NFTA_BITWISE_*
-    static let cmpOp: UInt16 = 2, cmpData: UInt16 = 3                                             // NFTA_CMP_*
-    static let matchName: UInt16 = 1, matchRev: UInt16 = 2, matchInfo: UInt16 = 3                // NFTA_MATCH_*, NFTA_TARGET_*
-    static let jump = Int32(-3), goto = Int32(-4)                                                 // NFT_JUMP, NFT_GOTO
 
     /// The iptables tool of `family` resolves (through the alternatives links) to xtables-nft-multi.
     public func available(_ family: IPFamily) -> Bool {
@@ -82,23 +70,16 @@ public struct SystemIptablesKernel: IptablesKernel {
     }
 
     public func chainExists(_ family: IPFamily, _ chain: String) -> Bool? {
-        var a = NetlinkAttributes()
-        a.put(Self.chainTable, string: "nat")
-        a.put(Self.chainName, string: chain)
         do {
-            _ = try NfnetlinkSocket().request(NfnetlinkMessage(subsystem: NF.subsysNftables, type: Self.getChain, family: nfFamily(family),
-                                                               attributes: a), "")
+            _ = try NfnetlinkSocket().request(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getChain, family: nfFamily(family),
+                                                               attributes: NftABI.chain(table: "nat", chain: chain)), "")
             return true
         } catch where error.isNotFound { return false } catch { return nil }
     }
 
     public func rules(_ family: IPFamily, _ chain: String) throws(CNIError) -> [IptablesNftRule]? {
-        var a = NetlinkAttributes()
-        a.put(Self.ruleTable, string: "nat")
-        a.put(Self.ruleChain, string: chain)
         do {
-            let replies = try NfnetlinkSocket().dump(NfnetlinkMessage(subsystem: NF.subsysNftables, type: Self.getRule,
-                                                                      family: nfFamily(family), attributes: a), "listing nat \(chain)")
+            let replies = try NfnetlinkSocket().dump(ruleDump(family, chain), "listing nat \(chain)")
             // A dump of a chain that does not exist is empty, not an error: tell the two apart.
             if replies.isEmpty, chainExists(family, chain) != true { return nil }
             return replies.compactMap(Self.rule)
@@ -106,12 +87,8 @@ public struct SystemIptablesKernel: IptablesKernel {
     }
 
     public func contains(_ family: IPFamily, _ chain: String, where test: (IptablesNftRule) -> Bool) throws(CNIError) -> Bool {
-        var a = NetlinkAttributes()
-        a.put(Self.ruleTable, string: "nat")
-        a.put(Self.ruleChain, string: chain)
         do {
-            return try NfnetlinkSocket().dump(NfnetlinkMessage(subsystem: NF.subsysNftables, type: Self.getRule, family: nfFamily(family),
-                                                               attributes: a), "listing nat \(chain)") { Self.rule($0).map(test) ?? false }
+            return try NfnetlinkSocket().dump(ruleDump(family, chain), "listing nat \(chain)") { Self.rule($0).map(test) ?? false }
         } catch where error.isNotFound { return false } catch { throw error.cniError }
     }
 
@@ -119,21 +96,16 @@ public struct SystemIptablesKernel: IptablesKernel {
         var messages: [NfnetlinkMessage] = []
         let f = nfFamily(family)
         for r in rules {
-            var a = NetlinkAttributes()
-            a.put(Self.ruleTable, string: "nat")
-            a.put(Self.ruleChain, string: r.chain)
-            a.put(Self.ruleHandle, bigEndian: r.handle)
-            messages.append(NfnetlinkMessage(subsystem: NF.subsysNftables, type: Self.delRule, family: f, attributes: a))
+            var a = NftABI.rules(table: "nat", chain: r.chain)
+            a.put(NftABI.ruleHandle, bigEndian: r.handle)
+            messages.append(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.delRule, family: f, attributes: a))
         }
         for chain in chains {
-            var flush = NetlinkAttributes()   // DELRULE without a handle: every rule of the chain
-            flush.put(Self.ruleTable, string: "nat")
-            flush.put(Self.ruleChain, string: chain)
-            messages.append(NfnetlinkMessage(subsystem: NF.subsysNftables, type: Self.delRule, family: f, attributes: flush))
-            var a = NetlinkAttributes()
-            a.put(Self.chainTable, string: "nat")
-            a.put(Self.chainName, string: chain)
-            messages.append(NfnetlinkMessage(subsystem: NF.subsysNftables, type: Self.delChain, family: f, attributes: a))
+            // DELRULE without a handle: every rule of the chain
+            messages.append(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.delRule, family: f,
+                                             attributes: NftABI.rules(table: "nat", chain: chain)))
+            messages.append(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.delChain, family: f,
+                                             attributes: NftABI.chain(table: "nat", chain: chain)))
         }
         do { try NfnetlinkSocket().batch(messages, "deleting \(chains.joined(separator: ", ")) from \(family == .v4 ? "ip" : "ip6") nat") } catch {
             throw error.cniError
@@ -142,14 +114,20 @@ public struct SystemIptablesKernel: IptablesKernel {
 
     func nfFamily(_ family: IPFamily) -> UInt8 { family == .v4 ? NF.protoIPv4 : NF.protoIPv6 }
 
+    /// GETRULE of every rule of `chain` in nat (sent as a dump).
+    func ruleDump(_ family: IPFamily, _ chain: String) -> NfnetlinkMessage {
+        NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getRule, family: nfFamily(family),
+                         attributes: NftABI.rules(table: "nat", chain: chain))
+    }
+
     /// A rule message, parsed without collecting attributes (a chain of CNI-HOSTPORT-DNAT holds two rules
     /// per pod): handle, verdict chain, and the expressions iptables-nft 1.8 writes for portmap's rules.
     static func rule(_ reply: NfnetlinkReply) -> IptablesNftRule? {
         var rule = IptablesNftRule(handle: 0, target: nil)
         var hasHandle = false, expressions: ArraySlice<UInt8>?
         NetlinkAttribute.visit(reply.body[...]) { type, payload in
-            if type == ruleHandle, let h = NetlinkAttribute(type: type, payload: payload).bigEndianU64 { rule.handle = h; hasHandle = true }
-            if type == ruleExpressions { expressions = payload }
+            if type == NftABI.ruleHandle, let h = NetlinkAttribute(type: type, payload: payload).bigEndianU64 { rule.handle = h; hasHandle = true }
+            if type == NftABI.ruleExpressions { expressions = payload }
         }
         guard hasHandle else { return nil }
         var multiports = 0, understood = true
@@ -158,44 +136,44 @@ public struct SystemIptablesKernel: IptablesKernel {
         NetlinkAttribute.visit(expressions ?? []) { _, item in
             var name = "", data: ArraySlice<UInt8> = []
             NetlinkAttribute.visit(item) { t, p in
-                if t == exprName { name = NetlinkAttribute(type: t, payload: p).string } else if t == exprData { data = p }
+                if t == NftABI.exprName { name = NetlinkAttribute(type: t, payload: p).string } else if t == NftABI.exprData { data = p }
             }
             switch name {
             case "counter":
                 break
             case "immediate":
-                guard let value = NetlinkAttribute.find(immediateData, in: data), let verdict = NetlinkAttribute.find(dataVerdict, in: value),
-                      let code = NetlinkAttribute.find(verdictCode, in: verdict).flatMap({ NetlinkAttribute(type: 0, payload: $0).bigEndianU32 })
+                guard let value = NetlinkAttribute.find(NftABI.immediateData, in: data), let verdict = NetlinkAttribute.find(NftABI.dataVerdict, in: value),
+                      let code = NetlinkAttribute.find(NftABI.verdictCode, in: verdict).flatMap({ NetlinkAttribute(type: 0, payload: $0).bigEndianU32 })
                 else { rule.others += 1; break }
-                if Int32(bitPattern: code) == jump || Int32(bitPattern: code) == goto {
-                    rule.target = NetlinkAttribute.find(verdictChain, in: verdict).map { NetlinkAttribute(type: 0, payload: $0).string }
+                if Int32(bitPattern: code) == NftABI.jump || Int32(bitPattern: code) == NftABI.goto {
+                    rule.target = NetlinkAttribute.find(NftABI.verdictChain, in: verdict).map { NetlinkAttribute(type: 0, payload: $0).string }
                 }
             case "meta":
-                loaded = NetlinkAttribute.find(metaKey, in: data).flatMap { NetlinkAttribute(type: 0, payload: $0).bigEndianU32 }
-                if loaded != metaL4proto && loaded != metaMark { rule.others += 1; loaded = nil }
+                loaded = NetlinkAttribute.find(NftABI.metaKey, in: data).flatMap { NetlinkAttribute(type: 0, payload: $0).bigEndianU32 }
+                if loaded != NftABI.metaL4proto && loaded != NftABI.metaMark { rule.others += 1; loaded = nil }
             case "bitwise":
                 func register(_ type: UInt16) -> UInt32? {
-                    NetlinkAttribute.find(type, in: data).flatMap { NetlinkAttribute.find(dataValue, in: $0) }.flatMap(value)
+                    NetlinkAttribute.find(type, in: data).flatMap { NetlinkAttribute.find(NftABI.dataValue, in: $0) }.flatMap(value)
                 }
-                guard loaded == metaMark, let mask = register(bitwiseMask), register(bitwiseXor) == 0 else { rule.others += 1; break }
+                guard loaded == NftABI.metaMark, let mask = register(NftABI.bitwiseMask), register(NftABI.bitwiseXor) == 0 else { rule.others += 1; break }
                 markMask = mask
             case "cmp":
                 defer { loaded = nil; markMask = nil }
-                guard NetlinkAttribute.find(cmpOp, in: data).flatMap({ NetlinkAttribute(type: 0, payload: $0).bigEndianU32 }) == 0,
-                      let bytes = NetlinkAttribute.find(cmpData, in: data).flatMap({ NetlinkAttribute.find(dataValue, in: $0) }) else {
+                guard NetlinkAttribute.find(NftABI.cmpOp, in: data).flatMap({ NetlinkAttribute(type: 0, payload: $0).bigEndianU32 }) == 0,
+                      let bytes = NetlinkAttribute.find(NftABI.cmpData, in: data).flatMap({ NetlinkAttribute.find(NftABI.dataValue, in: $0) }) else {
                     rule.others += 1; break
                 }
-                if loaded == metaL4proto, bytes.count == 1 {
+                if loaded == NftABI.metaL4proto, bytes.count == 1 {
                     rule.proto = bytes.first
-                } else if loaded == metaMark, let mask = markMask, let v = value(bytes) {
+                } else if loaded == NftABI.metaMark, let mask = markMask, let v = value(bytes) {
                     rule.markMatch = [v, mask]
                 } else { rule.others += 1 }
             case "match", "target":
                 var xtName = "", revision: UInt32?, info: ArraySlice<UInt8> = []
                 NetlinkAttribute.visit(data) { t, p in
-                    if t == matchName { xtName = NetlinkAttribute(type: t, payload: p).string }
-                    if t == matchRev { revision = NetlinkAttribute(type: t, payload: p).bigEndianU32 }
-                    if t == matchInfo { info = p }
+                    if t == NftABI.matchName { xtName = NetlinkAttribute(type: t, payload: p).string }
+                    if t == NftABI.matchRev { revision = NetlinkAttribute(type: t, payload: p).bigEndianU32 }
+                    if t == NftABI.matchInfo { info = p }
                 }
                 if name == "target" {
                     rule.xtTarget = xtName

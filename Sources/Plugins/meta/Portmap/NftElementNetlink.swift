@@ -122,12 +122,6 @@ enum NftElementCodec {
 
 /// The element operations of the nftables backend over nfnetlink, in the calling thread's namespace.
 struct NftElementNetlink {
-    // linux/netfilter/nf_tables.h
-    static let newSetElem: UInt8 = 12, getSetElem: UInt8 = 13, delSetElem: UInt8 = 14     // NFT_MSG_*
-    static let listTable: UInt16 = 1, listSet: UInt16 = 2, listElements: UInt16 = 3         // NFTA_SET_ELEM_LIST_*
-    static let listElem: UInt16 = 1                                                         // NFTA_LIST_ELEM
-    static let elemKey: UInt16 = 1, elemData: UInt16 = 2, elemUserdata: UInt16 = 6, elemKeyEnd: UInt16 = 10   // NFTA_SET_ELEM_*
-    static let dataValue: UInt16 = 1                                                        // NFTA_DATA_VALUE
 
     let table: String
 
@@ -135,7 +129,7 @@ struct NftElementNetlink {
     func elements(_ set: String) throws(CNIError) -> [NftElement]? {
         guard let layout = NftElementCodec.layout(set) else { return nil }
         do {
-            let replies = try NfnetlinkSocket().dump(message(Self.getSetElem, set: set, elements: []), "listing \(set)")
+            let replies = try NfnetlinkSocket().dump(message(NftABI.getSetElem, set: set, elements: []), "listing \(set)")
             return replies.flatMap { decode($0, set: set, layout: layout) }
         } catch where error.isNotFound { return nil } catch { throw error.cniError }
     }
@@ -148,7 +142,7 @@ struct NftElementNetlink {
             guard NftElementCodec.encode(key, layout.key) != nil else { return nil }
             wanted.append(NftElement(set: set, key: key, comment: ""))
         }
-        guard let replies = try? NfnetlinkSocket().request(message(Self.getSetElem, set: set, elements: wanted, keysOnly: true), "") else {
+        guard let replies = try? NfnetlinkSocket().request(message(NftABI.getSetElem, set: set, elements: wanted, keysOnly: true), "") else {
             return nil
         }
         let found = replies.flatMap { decode($0, set: set, layout: layout) }
@@ -158,14 +152,11 @@ struct NftElementNetlink {
     /// The comments of the rules of `chain` (nft keeps a rule's comment in its user data, type 0); nil
     /// when the chain does not exist.
     func ruleComments(_ chain: String) throws(CNIError) -> [String]? {
-        var a = NetlinkAttributes()
-        a.put(1, string: table)    // NFTA_RULE_TABLE
-        a.put(2, string: chain)    // NFTA_RULE_CHAIN
         do {
-            let replies = try NfnetlinkSocket().dump(NfnetlinkMessage(subsystem: NF.subsysNftables, type: 7 /* NFT_MSG_GETRULE */,
-                                                                      family: NF.protoInet, attributes: a), "listing \(chain)")
+            let replies = try NfnetlinkSocket().dump(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getRule, family: NF.protoInet,
+                                                                      attributes: NftABI.rules(table: table, chain: chain)), "listing \(chain)")
             return replies.map { r in
-                NetlinkAttribute.find(7 /* NFTA_RULE_USERDATA */, in: r.body[...]).map { NftElementCodec.comment(userdata: $0) } ?? ""
+                NetlinkAttribute.find(NftABI.ruleUserdata, in: r.body[...]).map { NftElementCodec.comment(userdata: $0) } ?? ""
             }
         } catch where error.isNotFound { return nil } catch { throw error.cniError }
     }
@@ -175,10 +166,10 @@ struct NftElementNetlink {
         var messages: [NfnetlinkMessage] = []
         for change in changes {
             switch change {
-            case .create(let e): messages.append(message(Self.newSetElem, flags: NF.create | NF.excl, set: e.set, elements: [e]))
-            case .add(let e): messages.append(message(Self.newSetElem, flags: NF.create, set: e.set, elements: [e]))
+            case .create(let e): messages.append(message(NftABI.newSetElem, flags: NF.create | NF.excl, set: e.set, elements: [e]))
+            case .add(let e): messages.append(message(NftABI.newSetElem, flags: NF.create, set: e.set, elements: [e]))
             case .delete(let set, let key):
-                messages.append(message(Self.delSetElem, set: set, elements: [NftElement(set: set, key: key, comment: "")], keysOnly: true))
+                messages.append(message(NftABI.delSetElem, set: set, elements: [NftElement(set: set, key: key, comment: "")], keysOnly: true))
             }
         }
         do { try NfnetlinkSocket().batch(messages, "changing elements of inet \(table)") } catch {
@@ -192,22 +183,22 @@ struct NftElementNetlink {
     func message(_ type: UInt8, flags: UInt16 = 0, set: String, elements: [NftElement], keysOnly: Bool = false) -> NfnetlinkMessage {
         let layout = NftElementCodec.layout(set)
         var a = NetlinkAttributes()
-        a.put(Self.listTable, string: table)
-        a.put(Self.listSet, string: set)
+        a.put(NftABI.listTable, string: table)
+        a.put(NftABI.listSet, string: set)
         if !elements.isEmpty, let layout {
-            a.nest(Self.listElements) { list in
+            a.nest(NftABI.listElements) { list in
                 for e in elements {
                     guard let key = NftElementCodec.encode(e.key, layout.key) else { continue }
-                    list.nest(Self.listElem) { el in
-                        el.nest(Self.elemKey) { $0.put(Self.dataValue, key.start) }
-                        if let end = key.end ?? (NftElementCodec.isInterval(set) && type == Self.newSetElem ? key.start : nil) {
-                            el.nest(Self.elemKeyEnd) { $0.put(Self.dataValue, end) }
+                    list.nest(NftABI.listElem) { el in
+                        el.nest(NftABI.elemKey) { $0.put(NftABI.dataValue, key.start) }
+                        if let end = key.end ?? (NftElementCodec.isInterval(set) && type == NftABI.newSetElem ? key.start : nil) {
+                            el.nest(NftABI.elemKeyEnd) { $0.put(NftABI.dataValue, end) }
                         }
                         guard !keysOnly else { return }
                         if let data = e.data, let dataLayout = layout.data, let bytes = NftElementCodec.encode(data, dataLayout)?.start {
-                            el.nest(Self.elemData) { $0.put(Self.dataValue, bytes) }
+                            el.nest(NftABI.elemData) { $0.put(NftABI.dataValue, bytes) }
                         }
-                        if !e.comment.isEmpty { el.put(Self.elemUserdata, NftElementCodec.userdata(comment: e.comment)) }
+                        if !e.comment.isEmpty { el.put(NftABI.elemUserdata, NftElementCodec.userdata(comment: e.comment)) }
                     }
                 }
             }
@@ -217,21 +208,21 @@ struct NftElementNetlink {
 
     /// The elements in one NEWSETELEM reply (single values; a range key is shown as start-end).
     func decode(_ reply: NfnetlinkReply, set: String, layout: (key: [NftElementCodec.Part], data: [NftElementCodec.Part]?)) -> [NftElement] {
-        guard let list = reply.attributes.attribute(Self.listElements) else { return [] }
+        guard let list = reply.attributes.attribute(NftABI.listElements) else { return [] }
         return list.nested.compactMap { item -> NftElement? in
-            guard item.type == Self.listElem else { return nil }
+            guard item.type == NftABI.listElem else { return nil }
             let fields = item.nested
-            guard let keyBytes = fields.attribute(Self.elemKey)?.nested.attribute(Self.dataValue)?.payload,
+            guard let keyBytes = fields.attribute(NftABI.elemKey)?.nested.attribute(NftABI.dataValue)?.payload,
                   var key = NftElementCodec.decode(keyBytes, layout.key) else { return nil }
-            if let endBytes = fields.attribute(Self.elemKeyEnd)?.nested.attribute(Self.dataValue)?.payload, endBytes != keyBytes,
+            if let endBytes = fields.attribute(NftABI.elemKeyEnd)?.nested.attribute(NftABI.dataValue)?.payload, endBytes != keyBytes,
                let end = NftElementCodec.decode(endBytes, layout.key) {
                 key += "-" + end
             }
             var data: String?
-            if let bytes = fields.attribute(Self.elemData)?.nested.attribute(Self.dataValue)?.payload, let dataLayout = layout.data {
+            if let bytes = fields.attribute(NftABI.elemData)?.nested.attribute(NftABI.dataValue)?.payload, let dataLayout = layout.data {
                 data = NftElementCodec.decode(bytes, dataLayout)
             }
-            let comment = fields.attribute(Self.elemUserdata).map { NftElementCodec.comment(userdata: $0.payload) } ?? ""
+            let comment = fields.attribute(NftABI.elemUserdata).map { NftElementCodec.comment(userdata: $0.payload) } ?? ""
             return NftElement(set: set, key: key, data: data, comment: comment)
         }
     }
