@@ -95,9 +95,7 @@ public struct LeaseIndexFile: Sendable {
             let file = "\(root)/\(name)"
             guard file != keep, let bytes = try? FileSystem.read(file),
                   let index = LeaseIndex(decoding: bytes) else { continue }
-            var st = stat()
-            let current = stat(index.directory, &st) == 0 ? "\(st.st_dev)-\(st.st_ino).index" : nil
-            if current != name { unlink(file) }
+            if DirectoryStamp(of: index.directory).map(path(for:)) != file { unlink(file) }
         }
     }
 
