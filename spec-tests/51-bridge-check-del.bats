@@ -178,25 +178,12 @@ add_ok() {
 }
 
 @test "32 ADDs launched at once on a host with no bridge yet: 0 failures, 32 distinct addresses; 32 DELs leave nothing" {
-    local conf i n=32 failed=0
+    local conf i n=32
     conf="$(br_config 1.0.0 "$V4_RANGES")"
     for i in $(seq 1 $n); do new_netns "p$i"; done
     ! ip -n "$HOST_NS" link show "$BR_NAME" >/dev/null 2>&1 || fail "the bridge exists before the first ADD"
-    for i in $(seq 1 $n); do
-        (
-            cni bridge ADD "$conf" "CNI_CONTAINERID=p$i" "CNI_NETNS=$(ns_path "p$i")"
-            printf '%s' "$status" >"$WORK_DIR/status.$i"
-            printf '%s' "$output" >"$WORK_DIR/result.$i"
-        ) 3>&- &
-    done
-    wait
-    for i in $(seq 1 $n); do
-        if [[ "$(cat "$WORK_DIR/status.$i")" != 0 ]]; then
-            failed=$((failed + 1))
-            echo "ADD p$i failed: $(cat "$WORK_DIR/result.$i")" >&2
-        fi
-    done
-    assert_equal "$failed" 0 "failed ADDs"
+    cni_burst bridge ADD $n "$conf"
+    assert_equal "$BURST_FAILED" 0 "failed ADDs"
     local addrs
     addrs="$(for i in $(seq 1 $n); do jq -r '.ips[0].address' "$WORK_DIR/result.$i"; done | sort -u)"
     assert_equal "$(wc -l <<<"$addrs")" "$n" "distinct addresses"
@@ -207,21 +194,8 @@ add_ok() {
     # Every pod reaches the gateway.
     for i in 1 $((n / 2)) $n; do assert_ping "$(ns_name "p$i")" 10.250.0.1; done
 
-    for i in $(seq 1 $n); do
-        (
-            cni bridge DEL "$(with_prev "$conf" "$(cat "$WORK_DIR/result.$i")")" "CNI_CONTAINERID=p$i" "CNI_NETNS=$(ns_path "p$i")"
-            printf '%s' "$status" >"$WORK_DIR/status.$i"
-            printf '%s' "$output" >"$WORK_DIR/result.$i"
-        ) 3>&- &
-    done
-    wait
-    for i in $(seq 1 $n); do
-        if [[ "$(cat "$WORK_DIR/status.$i")" != 0 ]]; then
-            failed=$((failed + 1))
-            echo "DEL p$i failed: $(cat "$WORK_DIR/result.$i")" >&2
-        fi
-    done
-    assert_equal "$failed" 0 "failed DELs"
+    cni_burst bridge DEL $n "$conf"
+    assert_equal "$BURST_FAILED" 0 "failed DELs"
     assert_nothing_left
 }
 

@@ -262,40 +262,18 @@ assert_message_names() {
 }
 
 @test "16 ADDs launched at once on one master: 0 failures, 16 distinct addresses, pods reach each other; 16 DELs leave nothing" {
-    local conf i n=16 failed=0
+    local conf i n=16
     conf="$(mv_config 1.0.0 "$V4_RANGES")"
     for i in $(seq 1 $n); do new_netns "p$i"; done
-    for i in $(seq 1 $n); do
-        (
-            cni macvlan ADD "$conf" "CNI_CONTAINERID=p$i" "CNI_NETNS=$(ns_path "p$i")"
-            printf '%s' "$status" >"$WORK_DIR/status.$i"
-            printf '%s' "$output" >"$WORK_DIR/result.$i"
-        ) 3>&- &
-    done
-    wait
-    for i in $(seq 1 $n); do
-        if [[ "$(cat "$WORK_DIR/status.$i")" != 0 ]]; then
-            failed=$((failed + 1))
-            echo "ADD p$i failed: $(cat "$WORK_DIR/result.$i")" >&2
-        fi
-    done
-    assert_equal "$failed" 0 "failed ADDs"
+    cni_burst macvlan ADD $n "$conf"
+    assert_equal "$BURST_FAILED" 0 "failed ADDs"
     assert_equal "$(for i in $(seq 1 $n); do jq -r '.ips[0].address' "$WORK_DIR/result.$i"; done | sort -u | wc -l)" "$n" \
         "distinct addresses"
     assert_equal "$(lease_count)" "$n" "leases"
     assert_ping "$(ns_name p1)" "$(result_ip4 "$(cat "$WORK_DIR/result.$n")")"
-    for i in $(seq 1 $n); do
-        (
-            cni macvlan DEL "$(with_prev "$conf" "$(cat "$WORK_DIR/result.$i")")" "CNI_CONTAINERID=p$i" "CNI_NETNS=$(ns_path "p$i")"
-            printf '%s' "$status" >"$WORK_DIR/status.$i"
-        ) 3>&- &
-    done
-    wait
-    for i in $(seq 1 $n); do
-        [[ "$(cat "$WORK_DIR/status.$i")" == 0 ]] || failed=$((failed + 1))
-        assert_no_macvlan "$(ns_name "p$i")" || return 1
-    done
-    assert_equal "$failed" 0 "failed DELs"
+    cni_burst macvlan DEL $n "$conf"
+    for i in $(seq 1 $n); do assert_no_macvlan "$(ns_name "p$i")" || return 1; done
+    assert_equal "$BURST_FAILED" 0 "failed DELs"
     assert_no_leases
 }
 

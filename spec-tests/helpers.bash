@@ -112,6 +112,32 @@ cni_exec() {
 # Like cni_exec with the environment a runtime (libcni) would give COMMAND:
 #   ADD/CHECK/DEL: CNI_CONTAINERID=$CID CNI_NETNS=$NETNS_PATH CNI_IFNAME=$IFNAME CNI_PATH
 #   GC/STATUS:     CNI_PATH          VERSION: nothing else
+# cni_burst PLUGIN VERB N CONF: runs VERB for pods p1..pN all at once (CNI_CONTAINERID=p<i>, the netns
+# of new_netns "p<i>"); a DEL gets pod i's ADD result ($WORK_DIR/result.<i>) as prevResult. Leaves each
+# exit status in $WORK_DIR/status.<i> and each ADD result in $WORK_DIR/result.<i>, prints every failure
+# to stderr and sets BURST_FAILED to the number of failed invocations.
+cni_burst() {
+    local plugin=$1 verb=$2 n=$3 conf=$4 i
+    for i in $(seq 1 "$n"); do
+        (
+            local c=$conf
+            [[ "$verb" == DEL ]] && c="$(with_prev "$conf" "$(cat "$WORK_DIR/result.$i")")"
+            cni "$plugin" "$verb" "$c" "CNI_CONTAINERID=p$i" "CNI_NETNS=$(ns_path "p$i")"
+            printf '%s' "$status" >"$WORK_DIR/status.$i"
+            if [[ "$verb" == ADD ]]; then printf '%s' "$output" >"$WORK_DIR/result.$i"; fi
+            printf '%s' "$output" >"$WORK_DIR/output.$i"
+        ) 3>&- &
+    done
+    wait
+    BURST_FAILED=0
+    for i in $(seq 1 "$n"); do
+        if [[ "$(cat "$WORK_DIR/status.$i")" != 0 ]]; then
+            BURST_FAILED=$((BURST_FAILED + 1))
+            echo "$verb p$i failed: $(cat "$WORK_DIR/output.$i")" >&2
+        fi
+    done
+}
+
 cni() {
     local plugin=$1 cmd=$2 conf=$3; shift 3
     local -a env=("CNI_COMMAND=$cmd")
