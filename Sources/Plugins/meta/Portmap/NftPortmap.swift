@@ -67,8 +67,9 @@ public struct NftPortmap: PortmapBackend {
         self.nft = nft; self.lockPath = lockPath; self.tableMayExist = tableMayExist
     }
 
-    private func current() throws(CNIError) -> NftPortmapState {
-        guard tableMayExist(), let listing = try nft.list(family: "inet", table: NftPortmapRules.table) else { return NftPortmapState() }
+    /// The whole table; `mayExist`: what the probe already said under this lock (nil: probe now).
+    private func current(mayExist: Bool? = nil) throws(CNIError) -> NftPortmapState {
+        guard mayExist ?? tableMayExist(), let listing = try nft.list(family: "inet", table: NftPortmapRules.table) else { return NftPortmapState() }
         return NftPortmapState(listing: listing)
     }
 
@@ -82,7 +83,8 @@ public struct NftPortmap: PortmapBackend {
         let rules = NftPortmapRules(owner: owner, config: config)
         guard rules.applies(.v4) || rules.applies(.v6) else { return }
         try withLock(lockPath) { () throws(CNIError) in
-            if tableMayExist(), let fast = rules.fastChanges() {
+            let mayExist = tableMayExist()
+            if mayExist, let fast = rules.fastChanges() {
                 var specific = NftPortmapState(exists: true)
                 if config.mappings.contains(where: { $0.hostIP == nil }) {
                     for family in [IPFamily.v4, .v6] where rules.applies(family) {
@@ -93,7 +95,7 @@ public struct NftPortmap: PortmapBackend {
                 if !conflicts.isEmpty { throw CNIError(.alreadyExists, "host port conflict: \(conflicts.joined(separator: "; "))") }
                 if (try? nft.change(fast)) != nil { return }
             }
-            let state = try current()
+            let state = try current(mayExist: mayExist)
             let conflicts = rules.conflicts(current: state)
             if !conflicts.isEmpty { throw CNIError(.alreadyExists, "host port conflict: \(conflicts.joined(separator: "; "))") }
             try nft.apply(rules.setupScript(current: state))
@@ -116,7 +118,7 @@ public struct NftPortmap: PortmapBackend {
             // A repeated DEL, or one of the other backend's config: a scan of the elements in-process
             // (nft lists the whole table) finds nothing of this owner, and nothing is done.
             guard nft.holds(commentPrefix: NftPortmapRules(owner: owner, config: PortmapConfig()).instanceHash) else { return }
-            if let script = NftPortmapRules(owner: owner, config: PortmapConfig()).teardownScript(current: try current()) {
+            if let script = NftPortmapRules(owner: owner, config: PortmapConfig()).teardownScript(current: try current(mayExist: true)) {
                 try nft.apply(script)
             }
         }
@@ -142,7 +144,7 @@ public struct NftPortmap: PortmapBackend {
     public func gc(network: String, valid: Set<RuleOwner>) throws(CNIError) {
         guard tableMayExist() else { return }
         try withLock(lockPath) { () throws(CNIError) in
-            if let script = NftPortmapRules.gcScript(network: network, valid: valid, current: try current()) { try nft.apply(script) }
+            if let script = NftPortmapRules.gcScript(network: network, valid: valid, current: try current(mayExist: true)) { try nft.apply(script) }
         }
     }
 

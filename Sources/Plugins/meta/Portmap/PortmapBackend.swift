@@ -65,11 +65,12 @@ public struct IptablesPortmap: PortmapBackend {
         let families = [IPFamily.v4, .v6].filter(rules.applies)
         guard !families.isEmpty else { return }
         try withLock(lockPath) { () throws(CNIError) in
-            let writer = (kernel.map { k in families.allSatisfy(k.available) } ?? false) ? warm?(Set(families)) ?? iptables : iptables
+            let inProcess = Set(families.filter { kernel?.available($0) == true })
+            let writer = inProcess.count == families.count ? warm?(inProcess) ?? iptables : iptables
             // Every family is read and checked for conflicts before anything is written: a refusal changes nothing.
             var batches: [(family: IPFamily, batch: String, fast: Bool)] = []
             for family in families {
-                if let batch = fastSetupBatch(rules, family) {
+                if inProcess.contains(family), let batch = fastSetupBatch(rules, family) {
                     batches.append((family, batch, true))
                 } else {
                     batches.append((family, try fullSetupBatch(rules, family), false))
@@ -93,11 +94,11 @@ public struct IptablesPortmap: PortmapBackend {
         }
     }
 
-    /// The fast ADD batch when iptables-nft's table has the shared chains and jumps, nothing of this
-    /// owner, and no jump of another owner on one of our protocol/port pairs; nil otherwise.
+    /// The fast ADD batch (for a family whose iptables is iptables-nft) when the table has the shared
+    /// chains and jumps, nothing of this owner, and no jump of another owner on one of our protocol/port
+    /// pairs; nil otherwise.
     private func fastSetupBatch(_ rules: IptablesPortmapRules, _ family: IPFamily) -> String? {
-        guard let kernel, kernel.available(family),
-              let jumps = try? kernel.rules(family, IptablesPortmapRules.dnatChain) else { return nil }
+        guard let kernel, let jumps = try? kernel.rules(family, IptablesPortmapRules.dnatChain) else { return nil }
         StepTiming.mark("read \(jumps.count) jumps of \(IptablesPortmapRules.dnatChain) (IPv\(family.versionString))")
         var mapped: [PortProtocol: Set<Int>] = [:]
         let own = rules.chain
