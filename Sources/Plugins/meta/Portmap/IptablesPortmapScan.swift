@@ -20,10 +20,7 @@ struct MappedPort: Equatable {
         for chain in table.chains where chain.hasPrefix("CNI-DN-") {
             for rule in table.rules(in: chain) where rule.containsBytes(dnatTarget) {
                 let words = rule.split(separator: " ")
-                func after(_ flag: String) -> Substring? {
-                    guard let i = words.firstIndex(where: { $0 == flag }), i + 1 < words.count else { return nil }
-                    return words[i + 1]
-                }
+                func after(_ flag: String) -> Substring? { word(after: flag, in: words) }
                 guard after("-j") == "DNAT", let protoText = after("-p"), let proto = PortProtocol(rawValue: String(protoText)),
                       let port = after("--dport").flatMap({ Int($0) }) else { continue }
                 let dst = after("-d").flatMap { IPNetwork(String($0))?.address }
@@ -37,9 +34,13 @@ struct MappedPort: Equatable {
     static let dnatTarget = Array(" -j DNAT ".utf8)
 
     static func word(after flag: String, in rule: String) -> String? {
-        let words = rule.split(separator: " ")
+        word(after: flag, in: rule.split(separator: " ")).map(String.init)
+    }
+
+    /// The word after the first `flag` among `words`.
+    static func word(after flag: String, in words: [Substring]) -> Substring? {
         guard let i = words.firstIndex(where: { $0 == flag }), i + 1 < words.count else { return nil }
-        return String(words[i + 1])
+        return words[i + 1]
     }
 
     /// The text of `--comment "…"`, unescaped.
