@@ -65,7 +65,7 @@ extension IptablesPortmapRules {
         for m in config.mappings(for: family) {
             if let other = taken.first(where: { $0.mapping.overlaps(m) }) {
                 let who = other.owner.isEmpty ? "chain \(other.chain)" : "\(other.owner) (chain \(other.chain))"
-                out.append("\(m.description) (IPv\(family == .v4 ? 4 : 6)) is already mapped by \(who)")
+                out.append("\(m.description) (IPv\(family.versionString)) is already mapped by \(who)")
             }
         }
         return out

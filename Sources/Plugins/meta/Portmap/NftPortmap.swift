@@ -88,7 +88,7 @@ public struct NftPortmap: PortmapBackend {
                 var specific = NftPortmapState(exists: true)
                 if config.mappings.contains(where: { $0.hostIP == nil }) {
                     for family in [IPFamily.v4, .v6] where rules.applies(family) {
-                        specific.elements += try nft.elements(set: "dnat\(NftPortmapRules.suffix(family))") ?? []
+                        specific.elements += try nft.elements(set: "dnat\(family.versionString)") ?? []
                     }
                 }
                 let conflicts = rules.conflicts(current: specific)

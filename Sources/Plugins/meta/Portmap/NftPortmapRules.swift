@@ -35,7 +35,6 @@ public struct NftPortmapRules: Sendable {
         return String(decoding: Array(text.filter { $0 != "\"" }.utf8).prefix(128), as: UTF8.self)
     }
 
-    static func suffix(_ f: IPFamily) -> String { f == .v4 ? "4" : "6" }
     static func ipWord(_ f: IPFamily) -> String { f == .v4 ? "ip" : "ip6" }
 
     /// The maps, sets, chains and fixed rules; the fixed chains are flushed and rewritten atomically.
@@ -43,9 +42,9 @@ public struct NftPortmapRules: Sendable {
         var lines = ["add table \(t)"]
         for f in [IPFamily.v4, .v6] {
             let addr = f == .v4 ? "ipv4_addr" : "ipv6_addr"
-            lines.append("add map \(t) dnat\(suffix(f)) { type \(addr) . inet_proto . inet_service : \(addr) . inet_service ; }")
-            lines.append("add map \(t) dnat\(suffix(f))any { type inet_proto . inet_service : \(addr) . inet_service ; }")
-            lines.append("add set \(t) masq\(suffix(f)) { type \(addr) . \(addr) ; flags interval ; }")
+            lines.append("add map \(t) dnat\(f.versionString) { type \(addr) . inet_proto . inet_service : \(addr) . inet_service ; }")
+            lines.append("add map \(t) dnat\(f.versionString)any { type inet_proto . inet_service : \(addr) . inet_service ; }")
+            lines.append("add set \(t) masq\(f.versionString) { type \(addr) . \(addr) ; flags interval ; }")
         }
         lines += [
             "add chain \(t) hostports", "add chain \(t) hostports_conditional",
@@ -60,7 +59,7 @@ public struct NftPortmapRules: Sendable {
             "add rule \(t) hostports jump hostports_conditional",
         ]
         for f in [IPFamily.v4, .v6] {
-            let ip = ipWord(f), s = suffix(f)
+            let ip = ipWord(f), s = f.versionString
             lines.append("add rule \(t) hostports dnat \(ip) to \(ip) daddr . meta l4proto . th dport map @dnat\(s)")
             lines.append("add rule \(t) hostports meta nfproto ipv\(s) dnat \(ip) to meta l4proto . th dport map @dnat\(s)any")
             lines.append("add rule \(t) postrouting ct status dnat \(ip) saddr . \(ip) daddr @masq\(s) masquerade")
@@ -71,7 +70,7 @@ public struct NftPortmapRules: Sendable {
     /// This owner's map and set elements for `family` (mappings without conditions).
     public func elements(_ family: IPFamily) -> [NftElement] {
         guard let container = config.container(family), config.conditions(family).isEmpty else { return [] }
-        let s = Self.suffix(family), c = Self.comment(owner)
+        let s = family.versionString, c = Self.comment(owner)
         var out: [NftElement] = []
         for m in config.mappings(for: family) {
             let data = "\(container.address) . \(m.containerPort)"
@@ -97,7 +96,7 @@ public struct NftPortmapRules: Sendable {
         guard let container = config.container(family), !conditions.isEmpty else { return [] }
         let ip = Self.ipWord(family)
         return config.mappings(for: family).map { m in
-            let dst = m.hostIP.map { "\(ip) daddr \($0) " } ?? "meta nfproto ipv\(Self.suffix(family)) "
+            let dst = m.hostIP.map { "\(ip) daddr \($0) " } ?? "meta nfproto ipv\(family.versionString) "
             let to = family == .v4 ? "\(container.address):\(m.containerPort)" : "[\(container.address)]:\(m.containerPort)"
             return "\(conditions.joined(separator: " ")) \(dst)meta l4proto \(m.proto.rawValue) th dport \(m.hostPort) dnat \(ip) to \(to) comment \"\(Self.comment(owner))\""
         }
@@ -140,7 +139,7 @@ public struct NftPortmapRules: Sendable {
         guard [IPFamily.v4, .v6].allSatisfy({ conditionalRules($0).isEmpty }) else { return nil }
         var changes: [NftElementChange] = []
         for f in [IPFamily.v4, .v6] where config.container(f) != nil {
-            let s = Self.suffix(f), zero = f == .v4 ? "0.0.0.0" : "::"
+            let s = f.versionString, zero = f == .v4 ? "0.0.0.0" : "::"
             for m in config.mappings(for: f) where m.hostIP != nil {
                 let key = "\(m.proto.rawValue) . \(m.hostPort)"
                 changes.append(.create(NftElement(set: "dnat\(s)any", key: key, data: "\(zero) . 0", comment: "")))

@@ -9,7 +9,7 @@ extension NftPortmapRules {
         let others = current.elements.filter { !$0.comment.hasPrefix(instanceHash) && $0.set.hasPrefix("dnat") }
         var out: [String] = []
         for f in [IPFamily.v4, .v6] where applies(f) {
-            let s = Self.suffix(f)
+            let s = f.versionString
             for m in config.mappings(for: f) {
                 let hit = others.first { e in
                     let parts = e.key.split(separator: " . ").map(String.init)
