@@ -2,7 +2,7 @@
 import CNIFirewall
 import CNIJSON
 import CNISpec
-import PortmapPlugin
+@testable import PortmapPlugin
 
 /// Keeps one nat table per family and applies iptables-restore --noflush batches atomically:
 /// `:CHAIN` creates or flushes, `-A`, `-I CHAIN 1`, `-D` (exact text, else the batch fails), `-F`, `-X`.
@@ -84,7 +84,7 @@ final class FakeNftTable: NftTableAccess {
 /// Records the UDP ports flushed, as "4:5353".
 final class FakeConntrack: ConntrackFlushing {
     private(set) var flushed: [String] = []
-    func flushUDP(port: Int, family: IPFamily) throws(CNIError) { flushed.append("\(family == .v4 ? 4 : 6):\(port)") }
+    func flushUDP(port: Int, family: IPFamily) throws(CNIError) { flushed.append("\(family.versionString):\(port)") }
 }
 
 /// iptables-nft's view of a FakeIptables table, read from its rule text as the kernel reader would
@@ -114,7 +114,7 @@ final class FakeIptablesKernel: IptablesKernel {
     }
 
     func delete(_ family: IPFamily, rules: [(chain: String, handle: UInt64)], chains: [String]) throws(CNIError) {
-        deletes.append("delete \(family == .v4 ? 4 : 6) \(rules.count) rules, chains \(chains)")
+        deletes.append("delete \(family.versionString) \(rules.count) rules, chains \(chains)")
         if failDelete { throw CNIError(.systemFailure, "fake nfnetlink: refused") }
         var r = iptables.rules[family]!
         let handles = Set(rules.map { Int($0.handle) })
@@ -133,19 +133,13 @@ final class FakeIptablesKernel: IptablesKernel {
     /// `-m` as xt matches, `-j` to a chain as a verdict and to an extension as an xt target.
     static func describe(_ text: String, handle: UInt64) -> IptablesNftRule {
         let words = text.split(separator: " ").map(String.init)
-        func after(_ flag: String) -> String? { words.firstIndex(of: flag).flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } }
+        func after(_ flag: String) -> String? { MappedPort.word(after: flag, in: text) }
         let jump = after("-j")
         let isExtension = jump.map { $0 == $0.uppercased() && !$0.hasPrefix("CNI-") } ?? false
         var rule = IptablesNftRule(handle: handle, target: isExtension ? nil : jump,
                                    proto: after("-p").flatMap { PortProtocol(rawValue: $0)?.number },
                                    dports: after("--dports").map { $0.split(separator: ",").compactMap { Int($0) } },
-                                   comment: text.firstRange(of: "--comment \"").map { r in
-                                       var out = "", escaped = false
-                                       for c in text[r.upperBound...] {
-                                           if escaped { out.append(c); escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { break } else { out.append(c) }
-                                       }
-                                       return out
-                                   })
+                                   comment: MappedPort.commentText(text))
         if isExtension { rule.xtTarget = jump }
         for (i, w) in words.enumerated() where w == "-m" && i + 1 < words.count {
             let name = words[i + 1]
