@@ -31,11 +31,11 @@ public struct NetlinkAttributes: Sendable {
     public mutating func put(_ type: UInt16, string: String) { put(type, Array(string.utf8) + [0]) }
 
     public mutating func put(_ type: UInt16, bigEndian value: UInt32) {
-        put(type, [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)])
+        put(type, Self.u32(value.bigEndian))
     }
 
     public mutating func put(_ type: UInt16, bigEndian value: UInt64) {
-        put(type, (0..<8).map { UInt8(value >> (56 - 8 * UInt64($0)) & 0xff) })
+        put(type, withUnsafeBytes(of: value.bigEndian) { Array($0) })
     }
 
     /// A 32-bit value in host byte order (NLA_U32 read with nla_get_u32, e.g. flag words).
