@@ -117,8 +117,9 @@ public struct NftPortmap: PortmapBackend {
             }
             // A repeated DEL, or one of the other backend's config: a scan of the elements in-process
             // (nft lists the whole table) finds nothing of this owner, and nothing is done.
-            guard nft.holds(commentPrefix: NftPortmapRules(owner: owner, config: PortmapConfig()).instanceHash) else { return }
-            if let script = NftPortmapRules(owner: owner, config: PortmapConfig()).teardownScript(current: try current(mayExist: true)) {
+            let everything = NftPortmapRules(owner: owner, config: PortmapConfig())
+            guard nft.holds(commentPrefix: everything.instanceHash) else { return }
+            if let script = everything.teardownScript(current: try current(mayExist: true)) {
                 try nft.apply(script)
             }
         }
