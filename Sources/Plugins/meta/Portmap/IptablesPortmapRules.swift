@@ -17,7 +17,7 @@ public struct IptablesPortmapRules: Sendable {
     public static let masqChain = "CNI-HOSTPORT-MASQ"
     static let oldSnatChain = "CNI-HOSTPORT-SNAT"
     static let topJump = "-m addrtype --dst-type LOCAL -j \(dnatChain)"
-    static let masqJump = "-m comment --comment \"CNI portfwd requiring masquerade\" -j \(masqChain)"
+    static let masqJump = "-m comment --comment \"\(masqJumpComment)\" -j \(masqChain)"
 
     public let owner: RuleOwner
     public let config: PortmapConfig
@@ -143,8 +143,9 @@ public struct IptablesPortmapRules: Sendable {
         let entries = current.rules(in: Self.dnatChain, jumpingTo: chain)
         for rule in entryRules(family) where !entries.contains(rule) {
             // Conditions may be printed in another order: match the ports and protocol then.
-            let ports = rule.split(separator: " ").drop { $0 != "--dports" }.dropFirst().first.map(String.init) ?? ""
-            let proto = rule.split(separator: " ")[1]
+            let words = rule.split(separator: " ")
+            let ports = words.drop { $0 != "--dports" }.dropFirst().first.map(String.init) ?? ""
+            let proto = words[1]
             if !entries.contains(where: { $0.hasPrefix("-p \(proto) ") && $0.contains("--dports \(ports) ") }) {
                 problems.append("\(v) rule in \(Self.dnatChain): \(rule)")
             }
