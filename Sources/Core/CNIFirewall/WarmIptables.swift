@@ -22,6 +22,9 @@ public final class WarmIptables: Iptables, @unchecked Sendable {
         }
     }
 
+    /// The process IDs of the tools started ahead and not used yet (for tests).
+    public var waitingProcessIDs: [Int32] { waiting.values.map(\.pid) }
+
     public func save(_ family: IPFamily, table: String) throws(CNIError) -> IptablesTable {
         try system.save(family, table: table)
     }
