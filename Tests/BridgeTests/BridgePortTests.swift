@@ -16,6 +16,17 @@ import Testing
         #expect(h.host.linkNamed(port)?.isUp == true)
     }
 
+    @Test func hostVethGetsNoIPv6AddressesAndIsSetSoBeforeItIsUp() throws {
+        let h = BridgeHarness()
+        _ = try h.add(netconf())
+        let port = try #require(h.hostVeths.first)
+        #expect(h.host.noIPv6Addresses == [port])
+        let calls = h.host.calls
+        let off = try #require(calls.firstIndex(of: "disableIPv6AddressGeneration \(port)"))
+        let up = try #require(calls.firstIndex(of: "setLink \(port) up"))
+        #expect(off < up)
+    }
+
     @Test func noPortFlagsOrVlansByDefault() throws {
         let h = BridgeHarness()
         _ = try h.add(netconf())

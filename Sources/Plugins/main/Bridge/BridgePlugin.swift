@@ -129,9 +129,11 @@ public struct BridgePlugin: Plugin {
                 firewallErrors.attempt("removing \(config.ipMasqBackend.rawValue) masquerade") { () throws(CNIError) in
                     try deps.masquerade(config.ipMasqBackend).teardown(owner(request), addresses: known)
                 }
+                StepTiming.mark("masquerade removed")
                 // The other backend too, best effort: the config may have switched since the ADD.
                 let other: MasqueradeBackendKind = config.ipMasqBackend == .iptables ? .nftables : .iptables
                 try? deps.masquerade(other).teardown(owner(request), addresses: known)
+                StepTiming.mark("other backend's masquerade removed")
             }
         }
         // The lease goes as soon as no interface holds its addresses: now when they were removed (or
