@@ -46,6 +46,14 @@ import Testing
         #expect(h.hostSysctl.values["net/ipv6/conf/all/forwarding"] == "1")
     }
 
+    @Test func forwardingThatNetlinkReportsOnIsNotWrittenAgain() throws {
+        let h = BridgeHarness(addresses: ["10.22.0.5/16", "fd00:22::5/64"])
+        h.host.base.forwardingTable = [.v4: true, .v6: false]
+        _ = try h.add(netconf(["isGateway": true]))
+        #expect(h.hostSysctl.values["net/ipv4/ip_forward"] == nil)
+        #expect(h.hostSysctl.values["net/ipv6/conf/all/forwarding"] == "1")
+    }
+
     @Test func ipamGatewayIsKept() throws {
         let h = BridgeHarness(addresses: ["10.22.0.5/16"], gateways: ["10.22.0.254"])
         let result = try h.add(netconf(["isGateway": true]))

@@ -2,6 +2,7 @@
 import CNINamespace
 import CNINetlink
 import CNISpec
+import CNISystem
 import CNITesting
 import Testing
 
@@ -68,6 +69,41 @@ struct LinkTests {
         try nl.setMaster(nil, of: hostEnd)
         #expect(try nl.link(named: "vethport0")?.masterIndex == nil)
         #expect(Set(try nl.links().compactMap(\.kind)) == ["bridge", "veth"])
+    }
+
+    @Test func ipv4ConfAndForwardingOverNetlinkMatchProcSys() throws {
+        let test = try TestNamespace()
+        try test.addUnreachableDefaultRoutes()
+        let nl = try NetlinkSocket(in: test.namespace)
+        let sysctl = SysctlInNamespace(test.namespace)
+        let lo = try #require(try nl.link(named: "lo"))
+        let read = { (name: String) throws(CNIError) -> String? in try test.namespace.run { () throws(CNIError) in try? Sysctl.read(name) } }
+        #expect(try nl.ipv4Conf(.arpNotify, of: lo) == 0)
+        try nl.setIPv4Conf(.arpNotify, 1, of: lo)
+        #expect(try read("net/ipv4/conf/lo/arp_notify") == "1")
+        #expect(try nl.ipv4Conf(.arpNotify, of: lo) == 1)
+        for (family, name) in [(IPFamily.v4, "net/ipv4/ip_forward"), (.v6, "net/ipv6/conf/all/forwarding")] {
+            try sysctl.set(name, "0")
+            #expect(try nl.forwarding(family) == false)
+            try sysctl.set(name, "1")
+            #expect(try nl.forwarding(family) == true)
+            if family == .v4 { #expect(try nl.ipv4Conf(.forwarding, of: lo) == 1, "ip_forward reaches every link") }
+        }
+        // The socket still works for libnl afterwards (nothing was left queued on it).
+        try nl.setUp(lo)
+        #expect(try nl.link(named: "lo")?.isUp == true)
+    }
+
+    @Test func hostPortWithoutIPv6AddressesHasNoLinkLocal() throws {
+        let host = try TestNamespace(), container = try TestNamespace()
+        try host.addUnreachableDefaultRoutes()
+        let nl = try NetlinkSocket(in: host.namespace)
+        _ = try NetlinkSocket(in: container.namespace)
+            .createVeth(VethOptions(name: "eth0", peerName: "vethport1", peerNamespace: host.namespace))
+        let port = try #require(try nl.link(named: "vethport1"))
+        try nl.disableIPv6AddressGeneration(of: port)
+        try nl.setUp(port)
+        #expect(try nl.addresses(of: port, family: .v6).isEmpty)
     }
 
     @Test func macvlanIsCreatedInTheTargetNamespace() throws {

@@ -11,6 +11,7 @@
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/macvlan.h>
 #include <netlink/route/link/vlan.h>
+#include <netlink/route/link/inet.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
 #include <netlink/route/nexthop.h>
@@ -19,6 +20,8 @@
 #include <linux/if_addr.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/netconf.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter.h>

@@ -47,6 +47,28 @@ extension NetlinkSocket {
         try change(link, what) { rtnl_link_set_master($0, Int32(master?.index ?? 0)) }
     }
 
+    /// `sysctl net.ipv4.conf.NAME.<conf>=VALUE` as IFLA_AF_SPEC / AF_INET / IFLA_INET_CONF of an RTM_SETLINK
+    public func setIPv4Conf(_ conf: IPv4DeviceConf, _ value: Int, of link: Link) throws(CNIError) {
+        try change(link, "setting net.ipv4.conf.\(link.name).\(conf.name)=\(value)") {
+            _ = rtnl_link_inet_set_conf($0, conf.id, UInt32(truncatingIfNeeded: value))
+        }
+    }
+
+    /// `sysctl net.ipv4.conf.NAME.<conf>` from the link's IFLA_INET_CONF (RTM_GETLINK)
+    public func ipv4Conf(_ conf: IPv4DeviceConf, of link: Link) throws(CNIError) -> Int? {
+        var object: OpaquePointer? = nil
+        do {
+            try Netlink.check(rtnl_link_get_kernel(sock, Int32(link.index), nil, &object), "looking up link \(link.name)")
+        } catch {
+            if error.isNotFound { return nil }
+            throw error.cniError
+        }
+        guard let object else { return nil }
+        defer { rtnl_link_put(object) }
+        var value: UInt32 = 0
+        return rtnl_link_inet_get_conf(object, conf.id, &value) == 0 ? Int(value) : nil
+    }
+
     /// `ip link del dev NAME`; false when it was already gone
     @discardableResult
     public func deleteLink(_ link: Link) throws(CNIError) -> Bool {

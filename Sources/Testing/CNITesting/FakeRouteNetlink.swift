@@ -11,6 +11,10 @@ public final class FakeRouteNetlink: RouteNetlink {
     /// Veth peers and macvlans, created "in another namespace": recorded, not listed.
     public var remoteLinks: [(name: String, namespace: String)] = []
     public private(set) var calls: [String] = []
+    /// net.ipv4.conf.<link>.<conf> values set through `setIPv4Conf`, by link name (unset reads as 0).
+    public var ipv4ConfTable: [String: [IPv4DeviceConf: Int]] = [:]
+    /// What `forwarding(_:)` answers per family (unset: nil, "not reported").
+    public var forwardingTable: [IPFamily: Bool] = [:]
     /// Errors to throw, keyed by operation name ("setLink", "addAddress", "addRoute", "createVeth", ...).
     public var failures: [String: CNIError] = [:]
 
@@ -73,6 +77,25 @@ public final class FakeRouteNetlink: RouteNetlink {
     public func setMaster(_ master: Link?, of link: Link) throws(CNIError) {
         try record("setMaster", "\(link.name) \(master?.name ?? "none")")
         try update(link, "setting master of \(link.name)") { $0.masterIndex = master?.index }
+    }
+
+    public func setIPv4Conf(_ conf: IPv4DeviceConf, _ value: Int, of link: Link) throws(CNIError) {
+        try record("setIPv4Conf", "\(link.name) \(conf.name)=\(value)")
+        guard linkTable.contains(where: { $0.index == link.index }) else {
+            throw CNIError(.systemFailure, "setting net.ipv4.conf.\(link.name).\(conf.name): no such link")
+        }
+        ipv4ConfTable[link.name, default: [:]][conf] = value
+    }
+
+    public func ipv4Conf(_ conf: IPv4DeviceConf, of link: Link) throws(CNIError) -> Int? {
+        try record("ipv4Conf", "\(link.name) \(conf.name)")
+        guard linkTable.contains(where: { $0.index == link.index }) else { return nil }
+        return ipv4ConfTable[link.name]?[conf] ?? 0
+    }
+
+    public func forwarding(_ family: IPFamily) throws(CNIError) -> Bool? {
+        try record("forwarding", family == .v4 ? "v4" : "v6")
+        return forwardingTable[family]
     }
 
     public func deleteLink(_ link: Link) throws(CNIError) -> Bool {

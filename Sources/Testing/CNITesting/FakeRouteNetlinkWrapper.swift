@@ -43,6 +43,9 @@ extension FakeRouteNetlinkWrapper {
     public func setMTU(_ mtu: Int, of link: Link) throws(CNIError) { try base.setMTU(mtu, of: link) }
     public func setMAC(_ mac: MACAddress, of link: Link) throws(CNIError) { try base.setMAC(mac, of: link) }
     public func setMaster(_ master: Link?, of link: Link) throws(CNIError) { try base.setMaster(master, of: link) }
+    public func setIPv4Conf(_ conf: IPv4DeviceConf, _ value: Int, of link: Link) throws(CNIError) { try base.setIPv4Conf(conf, value, of: link) }
+    public func ipv4Conf(_ conf: IPv4DeviceConf, of link: Link) throws(CNIError) -> Int? { try base.ipv4Conf(conf, of: link) }
+    public func forwarding(_ family: IPFamily) throws(CNIError) -> Bool? { try base.forwarding(family) }
     @discardableResult
     public func deleteLink(_ link: Link) throws(CNIError) -> Bool { try base.deleteLink(link) }
     public func createVeth(_ options: VethOptions) throws(CNIError) -> Link { try base.createVeth(options) }

@@ -17,7 +17,7 @@ struct ContainerInterface {
         } else {
             _ = try sysctl.set("net/ipv6/conf/\(ifName)/accept_dad", "0")
         }
-        _ = try sysctl.set("net/ipv4/conf/\(ifName)/arp_notify", "1")
+        try netlink.setIPv4Conf(.arpNotify, 1, of: try netlink.requireLink(named: ifName))
         if config.isL2 {
             if !config.disableContainerInterface { try netlink.setUp(try netlink.requireLink(named: ifName)) }
             return

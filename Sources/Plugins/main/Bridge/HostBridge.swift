@@ -102,7 +102,9 @@ struct HostBridge {
 
     /// ip_forward for each family that has a gateway.
     func enableForwarding(_ families: Set<IPFamily>) throws(CNIError) {
-        if families.contains(.v4) { _ = try sysctl.set("net/ipv4/ip_forward", "1") }
-        if families.contains(.v6) { _ = try sysctl.set("net/ipv6/conf/all/forwarding", "1") }
+        // Read over netlink: usually already on, and a /proc/sys read walks a dentry chain as long as
+        // the machine has network namespaces. Written through /proc/sys (the switch has no netlink setter).
+        if families.contains(.v4), (try? netlink.forwarding(.v4)) != true { _ = try sysctl.set("net/ipv4/ip_forward", "1") }
+        if families.contains(.v6), (try? netlink.forwarding(.v6)) != true { _ = try sysctl.set("net/ipv6/conf/all/forwarding", "1") }
     }
 }

@@ -73,7 +73,7 @@ public struct MacvlanPlugin: Plugin {
     /// addresses and routes (L3) or just up (L2).
     private func configure(_ ifName: String, _ config: MacvlanConfig, _ result: CNIResult, container: any RouteNetlink,
                            sysctl: any NamespaceSysctl) throws(CNIError) {
-        _ = try? sysctl.set("net/ipv4/conf/\(ifName)/arp_notify", "1")
+        if let link = try? container.requireLink(named: ifName) { _ = try? container.setIPv4Conf(.arpNotify, 1, of: link) }
         _ = try? sysctl.set("net/ipv6/conf/\(ifName)/ndisc_notify", "1")
         if config.isL2 {
             try container.setUp(try container.requireLink(named: ifName))
