@@ -48,7 +48,7 @@ public struct MacvlanPlugin: Plugin {
             result.dns = ipam.dns
         }
         if let dns = config.dns { result.dns = dns }
-        try configure(request.ifName, config, result, container: container, sysctl: deps.containerSysctl(netns))
+        try configure(link, config, result, container: container, sysctl: deps.containerSysctl(netns))
         StepTiming.mark("configured")
         if let mac = try container.link(named: request.ifName)?.mac { result.interfaces[0].mac = mac.description }
         undo.commit()
@@ -71,9 +71,10 @@ public struct MacvlanPlugin: Plugin {
 
     /// Gratuitous ARP and unsolicited NA on address changes (as the reference), then the result's
     /// addresses and routes (L3) or just up (L2).
-    private func configure(_ ifName: String, _ config: MacvlanConfig, _ result: CNIResult, container: any RouteNetlink,
+    private func configure(_ link: Link, _ config: MacvlanConfig, _ result: CNIResult, container: any RouteNetlink,
                            sysctl: any NamespaceSysctl) throws(CNIError) {
-        if let link = try? container.requireLink(named: ifName) { _ = try? container.setIPv4Conf(.arpNotify, 1, of: link) }
+        let ifName = link.name
+        _ = try? container.setIPv4Conf(.arpNotify, 1, of: link)
         _ = try? sysctl.set("net/ipv6/conf/\(ifName)/ndisc_notify", "1")
         if config.isL2 {
             try container.setUp(try container.requireLink(named: ifName))
