@@ -18,12 +18,7 @@ public protocol MasqueradeBackend {
 /// ipMasq through iptables-restore, in the reference's `CNI-<hash>` chains.
 public struct IptablesMasquerade: MasqueradeBackend {
     let iptables: any Iptables
-    /// iptables-nft's nat table read and pruned in-process, for DEL; nil: always iptables-restore.
-    let kernel: (any IptablesKernel)?
-
-    public init(_ iptables: any Iptables = SystemIptables(), kernel: (any IptablesKernel)? = nil) {
-        self.iptables = iptables; self.kernel = kernel
-    }
+    public init(_ iptables: any Iptables = SystemIptables()) { self.iptables = iptables }
 
     public func setup(_ owner: RuleOwner, addresses: [IPNetwork]) throws(CNIError) {
         let rules = MasqueradeRules(owner: owner, addresses: addresses)
@@ -41,7 +36,6 @@ public struct IptablesMasquerade: MasqueradeBackend {
             // With the ADD's addresses known, a family it did not use holds nothing of this owner.
             if let addresses, !addresses.contains(where: { $0.family == family }) { continue }
             guard NetfilterProbe.iptablesTableMayExist("nat", family: family) else { continue }
-            if let addresses, let kernel, kernel.available(family), fastTeardown(rules, addresses, family, kernel) { continue }
             if let batch = rules.knownTeardownBatch(family: family), (try? iptables.restore(family, batch: batch)) != nil {
                 continue
             }
@@ -49,29 +43,6 @@ public struct IptablesMasquerade: MasqueradeBackend {
                 try iptables.restore(family, batch: batch)
             }
         }
-    }
-
-    /// With iptables-nft and the ADD's addresses known: this attachment's POSTROUTING jumps and its chain
-    /// deleted by handle in one nf_tables transaction, without iptables-restore (which loads and parses
-    /// every rule of POSTROUTING to match a `-D` by its text: 500 pods, 500 rules). Only when every jump
-    /// to the chain comes from one of `addresses`, once each, as our ADD and the reference's leave them;
-    /// anything else (another interface's jump to the shared chain, a missing jump, an error) returns
-    /// false having changed nothing, and the batch path decides. True: nothing of this attachment left.
-    private func fastTeardown(_ rules: MasqueradeRules, _ addresses: [IPNetwork], _ family: IPFamily,
-                              _ kernel: any IptablesKernel) -> Bool {
-        guard let exists = kernel.chainExists(family, rules.chain) else { return false }
-        // No chain: no jump to it can exist either (the kernel refuses both).
-        guard exists else { return true }
-        guard let postrouting = try? kernel.rules(family, "POSTROUTING") else { return false }
-        let jumps = postrouting.filter { $0.target == rules.chain }
-        let own = Set(addresses.filter { $0.family == family }.map(\.address))
-        guard !own.isEmpty, jumps.count == own.count, Set(jumps.compactMap(\.source)) == own else { return false }
-        do {
-            try kernel.delete(family, rules: jumps.map { (chain: "POSTROUTING", handle: $0.handle) }, chains: [rules.chain])
-        } catch {
-            return false
-        }
-        return true
     }
 
     public func missing(_ owner: RuleOwner, addresses: [IPNetwork]) throws(CNIError) -> [String] {

@@ -40,8 +40,7 @@ public struct BridgeDependencies {
     public static func live() -> BridgeDependencies {
         // With families, iptables-restore is started for each ahead of its batch (WarmIptables).
         let masquerade = { (kind: MasqueradeBackendKind, families: Set<IPFamily>) -> any MasqueradeBackend in
-            kind == .nftables ? NftMasquerade()
-                : IptablesMasquerade(families.isEmpty ? SystemIptables() : WarmIptables(families: families), kernel: SystemIptablesKernel())
+            kind == .nftables ? NftMasquerade() : IptablesMasquerade(families.isEmpty ? SystemIptables() : WarmIptables(families: families))
         }
         return BridgeDependencies(
             host: { () throws(CNIError) in try NetlinkSocket() },

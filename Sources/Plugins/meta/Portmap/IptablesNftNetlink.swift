@@ -1,5 +1,6 @@
 // IptablesNftNetlink: the nat chains of iptables-nft read and pruned over nfnetlink, so that portmap's DEL and the
 // ADD's conflict check need neither iptables-save nor an iptables-restore that matches rules by text.
+import CNIFirewall
 import CNISpec
 import CNISystem
 import Glibc
@@ -28,9 +29,6 @@ public struct IptablesNftRule: Equatable, Sendable {
     public var markMatch: [UInt32]?
     /// How many of its expressions are none of the above (other matches iptables-nft writes natively).
     public var others = 0
-    /// The address of `-s ADDR/32` (`/128`), as iptables-nft writes it: a payload load of the whole source
-    /// address and a cmp eq. Both expressions still count in `others`.
-    public var source: IPAddress?
 
     public init(handle: UInt64, target: String?, proto: UInt8? = nil, dports: [Int]? = nil, comment: String? = nil) {
         self.handle = handle; self.target = target; self.proto = proto; self.dports = dports; self.comment = comment
@@ -53,11 +51,9 @@ public protocol IptablesKernel {
     func delete(_ family: IPFamily, rules: [(chain: String, handle: UInt64)], chains: [String]) throws(CNIError)
 }
 
-/// The real kernel, in the calling thread's network namespace. One instance talks over one socket (see
-/// `SocketSession`): use an instance for one operation, from one thread.
+/// The real kernel, in the calling thread's network namespace.
 public struct SystemIptablesKernel: IptablesKernel {
     let searchPath: String
-    private let session = SocketSession()
 
     public init(environment: [String: String] = ["PATH": SystemIptables.searchPath]) {
         searchPath = (environment["PATH"] ?? "") + ":" + SystemIptables.searchPath
@@ -75,7 +71,7 @@ public struct SystemIptablesKernel: IptablesKernel {
 
     public func chainExists(_ family: IPFamily, _ chain: String) -> Bool? {
         do {
-            _ = try session.socket().request(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getChain, family: nfFamily(family),
+            _ = try NfnetlinkSocket().request(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getChain, family: nfFamily(family),
                                                                attributes: NftABI.chain(table: "nat", chain: chain)), "")
             return true
         } catch where error.isNotFound { return false } catch { return nil }
@@ -83,7 +79,7 @@ public struct SystemIptablesKernel: IptablesKernel {
 
     public func rules(_ family: IPFamily, _ chain: String) throws(CNIError) -> [IptablesNftRule]? {
         do {
-            let replies = try session.socket().dump(ruleDump(family, chain), "listing nat \(chain)")
+            let replies = try NfnetlinkSocket().dump(ruleDump(family, chain), "listing nat \(chain)")
             // A dump of a chain that does not exist is empty, not an error: tell the two apart.
             if replies.isEmpty, chainExists(family, chain) != true { return nil }
             return replies.compactMap(Self.rule)
@@ -111,26 +107,12 @@ public struct SystemIptablesKernel: IptablesKernel {
             messages.append(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.delChain, family: f,
                                              attributes: NftABI.chain(table: "nat", chain: chain)))
         }
-        do { try session.socket().batch(messages, "deleting \(chains.joined(separator: ", ")) from \(family == .v4 ? "ip" : "ip6") nat") } catch {
+        do { try NfnetlinkSocket().batch(messages, "deleting \(chains.joined(separator: ", ")) from \(family == .v4 ? "ip" : "ip6") nat") } catch {
             throw error.cniError
         }
     }
 
     func nfFamily(_ family: IPFamily) -> UInt8 { family == .v4 ? NF.protoIPv4 : NF.protoIPv6 }
-
-    /// The socket an instance's requests share. Closing a netfilter socket waits for the RCU grace period
-    /// of any nf_tables deletion still being freed in its namespace (the kernel flushes that work on
-    /// NETLINK_URELEASE): ~10-20 ms. One socket per operation pays it once, at the end, instead of at every
-    /// call (a read after another ADD's or DEL's commit would otherwise wait too).
-    final class SocketSession: @unchecked Sendable {
-        private var open: NfnetlinkSocket?
-        func socket() throws(NetfilterError) -> NfnetlinkSocket {
-            if let open { return open }
-            let s = try NfnetlinkSocket()
-            open = s
-            return s
-        }
-    }
 
     /// GETRULE of every rule of `chain` in nat (sent as a dump).
     func ruleDump(_ family: IPFamily, _ chain: String) -> NfnetlinkMessage {
@@ -150,7 +132,6 @@ public struct SystemIptablesKernel: IptablesKernel {
         guard hasHandle else { return nil }
         var multiports = 0, understood = true
         var loaded: UInt32?          // the meta key of a `meta load` not yet compared
-        var sourceLoaded = false     // a payload load of the whole network-header source address
         var markMask: UInt32?        // the mask of `bitwise` after `meta load mark`
         NetlinkAttribute.visit(expressions ?? []) { _, item in
             var name = "", data: ArraySlice<UInt8> = []
@@ -160,11 +141,6 @@ public struct SystemIptablesKernel: IptablesKernel {
             switch name {
             case "counter":
                 break
-            case "payload":
-                rule.others += 1
-                let field = { (t: UInt16) in NetlinkAttribute.find(t, in: data).flatMap { NetlinkAttribute(type: 0, payload: $0).bigEndianU32 } }
-                let (base, offset, length) = (field(NftABI.payloadBase), field(NftABI.payloadOffset), field(NftABI.payloadLength))
-                sourceLoaded = base == NftABI.networkHeader && ((offset == 12 && length == 4) || (offset == 8 && length == 16))
             case "immediate":
                 guard let value = NetlinkAttribute.find(NftABI.immediateData, in: data), let verdict = NetlinkAttribute.find(NftABI.dataVerdict, in: value),
                       let code = NetlinkAttribute.find(NftABI.verdictCode, in: verdict).flatMap({ NetlinkAttribute(type: 0, payload: $0).bigEndianU32 })
@@ -182,18 +158,12 @@ public struct SystemIptablesKernel: IptablesKernel {
                 guard loaded == NftABI.metaMark, let mask = register(NftABI.bitwiseMask), register(NftABI.bitwiseXor) == 0 else { rule.others += 1; break }
                 markMask = mask
             case "cmp":
-                defer { loaded = nil; markMask = nil; sourceLoaded = false }
+                defer { loaded = nil; markMask = nil }
                 guard NetlinkAttribute.find(NftABI.cmpOp, in: data).flatMap({ NetlinkAttribute(type: 0, payload: $0).bigEndianU32 }) == 0,
                       let bytes = NetlinkAttribute.find(NftABI.cmpData, in: data).flatMap({ NetlinkAttribute.find(NftABI.dataValue, in: $0) }) else {
                     rule.others += 1; break
                 }
-                if sourceLoaded {
-                    if bytes.count == 4 || bytes.count == 16 {
-                        rule.source = IPAddress(family: bytes.count == 4 ? .v4 : .v6,
-                                                value: bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) })
-                    }
-                    rule.others += 1
-                } else if loaded == NftABI.metaL4proto, bytes.count == 1 {
+                if loaded == NftABI.metaL4proto, bytes.count == 1 {
                     rule.proto = bytes.first
                 } else if loaded == NftABI.metaMark, let mask = markMask, let v = value(bytes) {
                     rule.markMatch = [v, mask]
