@@ -27,11 +27,12 @@ import Testing
         let before = try indexes(scratch)
         #expect(before.count == 3)
 
-        // The new network's directory is made first, so that it cannot reuse a freed inode (and
-        // with it the name of a stale index file).
+        // The new directories are made before the old ones go, so that neither can reuse a freed inode
+        // (and with it the name of a stale index file): "recreated" is renamed into place.
         try FileSystem.makeDirectories("\(scratch.path)/data/new")
+        try FileSystem.makeDirectories("\(scratch.path)/data/recreated.next")
         #expect(system("rm -rf '\(scratch.path)/data/gone' '\(scratch.path)/data/recreated'") == 0)
-        try FileSystem.makeDirectories("\(scratch.path)/data/recreated")   // same path, another inode
+        #expect(rename("\(scratch.path)/data/recreated.next", "\(scratch.path)/data/recreated") == 0)   // same path, another inode
         try add(scratch, "new")
 
         let after = try indexes(scratch)
