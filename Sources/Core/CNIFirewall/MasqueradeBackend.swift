@@ -18,11 +18,17 @@ public protocol MasqueradeBackend {
 /// ipMasq through iptables-restore, in the reference's `CNI-<hash>` chains.
 public struct IptablesMasquerade: MasqueradeBackend {
     let iptables: any Iptables
-    public init(_ iptables: any Iptables = SystemIptables()) { self.iptables = iptables }
+    /// The families whose setup is written in-process (`IptablesNftMasquerade`, iptables-nft only) when it can be.
+    let inProcess: Set<IPFamily>
+
+    public init(_ iptables: any Iptables = SystemIptables(), inProcess: Set<IPFamily> = []) {
+        self.iptables = iptables; self.inProcess = inProcess
+    }
 
     public func setup(_ owner: RuleOwner, addresses: [IPNetwork]) throws(CNIError) {
         let rules = MasqueradeRules(owner: owner, addresses: addresses)
         for family in [IPFamily.v4, .v6] {
+            if inProcess.contains(family), IptablesNftMasquerade(rules).apply(family) { continue }
             // A new attachment has no rules yet; rendering against an empty table saves a save.
             if let batch = rules.setupBatch(family: family, current: IptablesTable(name: "nat")) {
                 try iptables.restore(family, batch: batch)

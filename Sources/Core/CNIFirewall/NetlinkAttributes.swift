@@ -7,7 +7,7 @@ public enum NF {
     public static let netlinkNetfilter: Int32 = 12                    // NETLINK_NETFILTER
     public static let request: UInt16 = 0x1, ack: UInt16 = 0x4   // NLM_F_*
     public static let dumpInterrupted: UInt16 = 0x10, dump: UInt16 = 0x300
-    public static let excl: UInt16 = 0x200, create: UInt16 = 0x400
+    public static let excl: UInt16 = 0x200, create: UInt16 = 0x400, append: UInt16 = 0x800
     static let nlmsgError: UInt16 = 2, nlmsgDone: UInt16 = 3
     public static let nested: UInt16 = 0x8000                          // NLA_F_NESTED
     static let batchBegin: UInt16 = 16, batchEnd: UInt16 = 17          // NFNL_MSG_BATCH_*

@@ -38,9 +38,13 @@ public struct BridgeDependencies {
 
     /// The real kernel, iptables/nft and the IPAM plugin found in CNI_PATH.
     public static func live() -> BridgeDependencies {
-        // With families, iptables-restore is started for each ahead of its batch (WarmIptables).
+        // With families (an ADD), rules go in-process where iptables is iptables-nft (IptablesNftMasquerade), and
+        // iptables-restore is started ahead of its batch (WarmIptables) for the other families.
         let masquerade = { (kind: MasqueradeBackendKind, families: Set<IPFamily>) -> any MasqueradeBackend in
-            kind == .nftables ? NftMasquerade() : IptablesMasquerade(families.isEmpty ? SystemIptables() : WarmIptables(families: families))
+            if kind == .nftables { return NftMasquerade() }
+            let nft = Set(families.filter { IptablesNftMasquerade.usable($0) })
+            let warm = families.subtracting(nft)
+            return IptablesMasquerade(warm.isEmpty ? SystemIptables() : WarmIptables(families: warm), inProcess: nft)
         }
         return BridgeDependencies(
             host: { () throws(CNIError) in try NetlinkSocket() },

@@ -1,0 +1,189 @@
+// IptablesNftMasquerade: ipMasq's chain and rules written into iptables-nft's nat table in-process, expression for
+// expression what iptables-restore writes for MasqueradeRules.setupBatch, as one nf_tables transaction.
+import CNISpec
+import CNISystem
+import Glibc
+
+/// The ADD side of ipMasq on iptables-nft, without iptables-restore. With 500 pods on a host, iptables-restore's own
+/// work (start-up, then a cache of every chain of the table) had become the longest step of a bridge ADD; the
+/// kernel's commit is the same either way. The rules are the ones iptables-nft 1.8 builds from the batch's text
+/// (payload/bitwise/cmp for `-s`/`-d`, the xt `comment` match, a counter, a verdict or the xt `MASQUERADE` target,
+/// and the rule's compat attribute), so iptables-save prints them and `iptables -D` (the reference's DEL) matches
+/// them as if iptables-restore had written them; tests compare both.
+public struct IptablesNftMasquerade: Sendable {
+    public let rules: MasqueradeRules
+
+    public init(_ rules: MasqueradeRules) { self.rules = rules }
+
+    /// Whether `family`'s iptables is iptables-nft (its restore tool resolves to xtables-nft-multi), whose nat
+    /// table is an nf_tables table this can write.
+    public static func usable(_ family: IPFamily, searchPath: String = SystemIptables.searchPath) -> Bool {
+        guard let path = Subprocess.find(family == .v4 ? "iptables-restore" : "ip6tables-restore", inPath: searchPath),
+              let real = realpath(path, nil) else { return false }
+        defer { free(real) }
+        return (String(cString: real).split(separator: "/").last ?? "").contains("nft")
+    }
+
+    /// Writes this attachment's rules for `family` when iptables-nft's nat table and its POSTROUTING chain exist
+    /// (the first masquerade on a host goes through iptables-restore, which makes them as iptables-nft does).
+    /// True when applied or when `family` has no address; false, having changed nothing, otherwise: no
+    /// POSTROUTING yet, the chain already exists (a repeated ADD: iptables-restore flushes it), or any error.
+    public func apply(_ family: IPFamily) -> Bool {
+        guard let messages = messages(family) else { return true }
+        do {
+            let socket = try NfnetlinkSocket()
+            var chain = NetlinkAttributes()
+            chain.put(NftABI.chainTable, string: "nat")
+            chain.put(NftABI.chainName, string: "POSTROUTING")
+            _ = try socket.request(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getChain,
+                                                    family: Self.nfFamily(family), attributes: chain), "looking up nat POSTROUTING")
+            try socket.batch(messages, "adding \(rules.chain) to nat")
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// The transaction for `family`: the chain (NLM_F_EXCL, as iptables-nft creates a chain it declares), an ACCEPT
+    /// rule per subnet, the MASQUERADE rule, then a POSTROUTING jump per address. Nil without an address of `family`.
+    public func messages(_ family: IPFamily) -> [NfnetlinkMessage]? {
+        let own = rules.addresses.filter { $0.family == family }
+        guard !own.isEmpty else { return nil }
+        let f = Self.nfFamily(family)
+        var chain = NetlinkAttributes()
+        chain.put(NftABI.chainTable, string: "nat")
+        chain.put(NftABI.chainName, string: rules.chain)
+        var out = [NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.newChain, flags: NF.excl, family: f, attributes: chain)]
+        let comment = rules.owner.comment
+        var seen: Set<String> = []
+        for a in own where seen.insert(a.masked.description).inserted {
+            out.append(rule(f, rules.chain, IptablesNftExpression.address(a.masked, destination: true, negated: false)
+                + [.comment(comment), .counter, .accept]))
+        }
+        let multicast = family == .v4 ? IPNetwork("224.0.0.0/4")! : IPNetwork("ff00::/8")!
+        out.append(rule(f, rules.chain, IptablesNftExpression.address(multicast, destination: true, negated: true)
+            + [.comment(comment), .counter, .masquerade(family)]))
+        for a in own {
+            let host = IPNetwork(address: a.address, prefixLength: family.bits)
+            out.append(rule(f, "POSTROUTING", IptablesNftExpression.address(host, destination: false, negated: false)
+                + [.comment(comment), .counter, .jump(rules.chain)]))
+        }
+        return out
+    }
+
+    /// NEWRULE appending `expressions` to `chain` of nat, with the compat attribute iptables-nft adds (no protocol).
+    private func rule(_ family: UInt8, _ chain: String, _ expressions: [IptablesNftExpression]) -> NfnetlinkMessage {
+        var a = NftABI.rules(table: "nat", chain: chain)
+        a.nest(NftABI.ruleExpressions) { list in
+            for e in expressions { list.nest(NftABI.listElem) { e.encode(into: &$0) } }
+        }
+        a.nest(NftABI.ruleCompat) { compat in
+            compat.put(NftABI.compatProto, bigEndian: UInt32(0))
+            compat.put(NftABI.compatFlags, bigEndian: UInt32(0))
+        }
+        return NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.newRule, flags: NF.create | NF.append,
+                                family: family, attributes: a)
+    }
+
+    static func nfFamily(_ family: IPFamily) -> UInt8 { family == .v4 ? NF.protoIPv4 : NF.protoIPv6 }
+}
+
+/// One nf_tables expression as iptables-nft 1.8 writes it for ipMasq's rules.
+enum IptablesNftExpression {
+    case payload(offset: UInt32, length: UInt32)
+    case bitwise(mask: [UInt8])
+    case compare(equal: Bool, data: [UInt8])
+    case comment(String)
+    case counter
+    case accept
+    case jump(String)
+    case masquerade(IPFamily)
+
+    /// `-s`/`-d` NET (with `!`): a payload load of the address, or of its leading whole bytes when the prefix
+    /// ends on a byte, else of all of it with a bitwise mask; then a compare (iptables-nft's add_addr).
+    static func address(_ net: IPNetwork, destination: Bool, negated: Bool) -> [IptablesNftExpression] {
+        let v4 = net.family == .v4
+        let offset: UInt32 = v4 ? (destination ? 16 : 12) : (destination ? 24 : 8)
+        let size = v4 ? 4 : 16
+        let mask = (0..<size).map { i -> UInt8 in
+            let bits = max(0, min(8, net.prefixLength - 8 * i))
+            return bits == 0 ? 0 : UInt8(truncatingIfNeeded: 0xff << (8 - bits))
+        }
+        let data = zip(net.address.bytes, mask).map { $0 & $1 }
+        if mask.allSatisfy({ $0 == 0xff || $0 == 0 }) {
+            let whole = mask.prefix { $0 == 0xff }.count
+            return [.payload(offset: offset, length: UInt32(whole)), .compare(equal: !negated, data: Array(data.prefix(whole)))]
+        }
+        return [.payload(offset: offset, length: UInt32(size)), .bitwise(mask: mask), .compare(equal: !negated, data: data)]
+    }
+
+    func encode(into e: inout NetlinkAttributes) {
+        let register1 = UInt32(1), verdictRegister = UInt32(0)
+        switch self {
+        case let .payload(offset, length):
+            e.put(NftABI.exprName, string: "payload")
+            e.nest(NftABI.exprData) { d in
+                d.put(NftABI.payloadDreg, bigEndian: register1)
+                d.put(NftABI.payloadBase, bigEndian: NftABI.networkHeader)
+                d.put(NftABI.payloadOffset, bigEndian: offset)
+                d.put(NftABI.payloadLength, bigEndian: length)
+            }
+        case let .bitwise(mask):
+            e.put(NftABI.exprName, string: "bitwise")
+            e.nest(NftABI.exprData) { d in
+                d.put(NftABI.bitwiseSreg, bigEndian: register1)
+                d.put(NftABI.bitwiseDreg, bigEndian: register1)
+                d.put(NftABI.bitwiseLength, bigEndian: UInt32(mask.count))
+                d.nest(NftABI.bitwiseMask) { $0.put(NftABI.dataValue, mask) }
+                d.nest(NftABI.bitwiseXor) { $0.put(NftABI.dataValue, [UInt8](repeating: 0, count: mask.count)) }
+            }
+        case let .compare(equal, data):
+            e.put(NftABI.exprName, string: "cmp")
+            e.nest(NftABI.exprData) { d in
+                d.put(NftABI.cmpSreg, bigEndian: register1)
+                d.put(NftABI.cmpOp, bigEndian: equal ? NftABI.cmpEq : NftABI.cmpNeq)
+                d.nest(NftABI.cmpData) { $0.put(NftABI.dataValue, data) }
+            }
+        case let .comment(text):
+            // struct xt_comment_info: char comment[256]
+            var info = Array(text.utf8.prefix(255))
+            info += [UInt8](repeating: 0, count: 256 - info.count)
+            Self.xt(&e, "match", name: "comment", info: info)
+        case .counter:
+            e.put(NftABI.exprName, string: "counter")
+            e.nest(NftABI.exprData) { d in
+                d.put(NftABI.counterBytes, bigEndian: UInt64(0))
+                d.put(NftABI.counterPackets, bigEndian: UInt64(0))
+            }
+        case .accept:
+            Self.immediate(&e, verdictRegister) { $0.put(NftABI.verdictCode, bigEndian: NftABI.accept) }
+        case let .jump(chain):
+            Self.immediate(&e, verdictRegister) { v in
+                v.put(NftABI.verdictCode, bigEndian: UInt32(bitPattern: NftABI.jump))
+                v.put(NftABI.verdictChain, string: chain)
+            }
+        case let .masquerade(family):
+            // IPv4: struct nf_nat_ipv4_multi_range_compat with rangesize 1, padded to 8 bytes (24); IPv6: struct
+            // nf_nat_range (40), all zero: no flags, no ports.
+            let info = family == .v4 ? NetlinkAttributes.u32(1) + [UInt8](repeating: 0, count: 20) : [UInt8](repeating: 0, count: 40)
+            Self.xt(&e, "target", name: "MASQUERADE", info: info)
+        }
+    }
+
+    private static func xt(_ e: inout NetlinkAttributes, _ kind: String, name: String, info: [UInt8]) {
+        e.put(NftABI.exprName, string: kind)
+        e.nest(NftABI.exprData) { d in
+            d.put(NftABI.matchName, string: name)
+            d.put(NftABI.matchRev, bigEndian: UInt32(0))
+            d.put(NftABI.matchInfo, info)
+        }
+    }
+
+    private static func immediate(_ e: inout NetlinkAttributes, _ register: UInt32, _ verdict: (inout NetlinkAttributes) -> Void) {
+        e.put(NftABI.exprName, string: "immediate")
+        e.nest(NftABI.exprData) { d in
+            d.put(NftABI.immediateDreg, bigEndian: register)
+            d.nest(NftABI.immediateData) { $0.nest(NftABI.dataVerdict, verdict) }
+        }
+    }
+}
