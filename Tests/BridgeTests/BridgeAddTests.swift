@@ -46,6 +46,15 @@ import Testing
         #expect(h.hostSysctl.values["net/ipv6/conf/all/forwarding"] == "1")
     }
 
+    @Test func bridgeAcceptRAThatNetlinkReportsOffIsNotWrittenAgain() throws {
+        let h = BridgeHarness()
+        _ = h.host.seedLink("br-test", kind: "bridge", up: true)
+        h.host.base.ipv6ConfTable["br-test"] = [.acceptRA: 0]
+        _ = try h.add(netconf())
+        #expect(h.hostSysctl.values["net/ipv6/conf/br-test/accept_ra"] == nil)
+        #expect(h.host.calls.contains("ipv6Conf br-test accept_ra"))
+    }
+
     @Test func forwardingThatNetlinkReportsOnIsNotWrittenAgain() throws {
         let h = BridgeHarness(addresses: ["10.22.0.5/16", "fd00:22::5/64"])
         h.host.base.forwardingTable = [.v4: true, .v6: false]

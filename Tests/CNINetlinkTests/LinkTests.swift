@@ -89,6 +89,11 @@ struct LinkTests {
             #expect(try nl.forwarding(family) == true)
             if family == .v4 { #expect(try nl.ipv4Conf(.forwarding, of: lo) == 1, "ip_forward reaches every link") }
         }
+        for value in ["0", "1", "2"] {
+            try sysctl.set("net/ipv6/conf/lo/accept_ra", value)
+            #expect(try nl.ipv6Conf(.acceptRA, of: lo) == Int(value))
+        }
+        #expect(try nl.ipv6Conf(.acceptRA, of: Link(index: 4242, name: "gone", mtu: 1500)) == nil)
         // The socket still works for libnl afterwards (nothing was left queued on it).
         try nl.setUp(lo)
         #expect(try nl.link(named: "lo")?.isUp == true)

@@ -22,6 +22,7 @@
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/netconf.h>
+#include <linux/ipv6.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter.h>

@@ -1,4 +1,5 @@
-// NetlinkSocket+Netconf: the host-wide forwarding switches read with one RTM_GETNETCONF (no /proc/sys walk).
+// NetlinkSocket+Netconf: settings read with one raw request instead of a /proc/sys path walk: the host-wide
+// forwarding switches (RTM_GETNETCONF) and a link's IPv6 settings (its RTM_GETLINK's IFLA_INET6_CONF).
 import CNISpec
 import Glibc
 internal import CNetlink
@@ -9,62 +10,93 @@ extension NetlinkSocket {
     /// lookup walks a dentry hash chain that holds one entry per network namespace on the machine.
     /// nil when the kernel does not say (no such family).
     public func forwarding(_ family: IPFamily) throws(CNIError) -> Bool? {
-        let what = family == .v4 ? "reading net.ipv4.ip_forward" : "reading net.ipv6.conf.all.forwarding"
-        // The request is sent and answered on the socket's descriptor directly, without NLM_F_ACK, so
-        // nothing is left queued for libnl; the sequence number comes from libnl's counter.
         var request = NetconfRequest()
         request.header.nlmsg_len = UInt32(MemoryLayout<NetconfRequest>.size)
         request.header.nlmsg_type = UInt16(RTM_GETNETCONF)
         request.header.nlmsg_flags = UInt16(NLM_F_REQUEST)
-        request.header.nlmsg_seq = 0x6e63_6f6e   // ours alone: libnl never sees this exchange, nor its counter moves
+        request.header.nlmsg_seq = Self.rawSeq
         request.family = UInt8(NLAddress.family(family))
         request.attrLength = 8
         request.attrType = UInt16(NETCONFA_IFINDEX)
         request.ifindex = -1   // NETCONFA_IFINDEX_ALL
+        let what = family == .v4 ? "reading net.ipv4.ip_forward" : "reading net.ipv6.conf.all.forwarding"
+        return try exchange(request, what, reply: UInt16(RTM_NEWNETCONF)) { header in
+            guard let value = nlmsg_find_attr(header, Int32(MemoryLayout<netconfmsg>.size), Int32(NETCONFA_FORWARDING)) else { return nil }
+            return nla_get_s32(value) != 0
+        }
+    }
+
+    /// `sysctl net.ipv6.conf.NAME.<conf>` from the link's IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_CONF; nil when the
+    /// link is gone or has no IPv6 settings (IPv6 disabled).
+    public func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int? {
+        var request = LinkRequest()
+        request.header.nlmsg_len = UInt32(MemoryLayout<LinkRequest>.size)
+        request.header.nlmsg_type = UInt16(RTM_GETLINK)
+        request.header.nlmsg_flags = UInt16(NLM_F_REQUEST)
+        request.header.nlmsg_seq = Self.rawSeq
+        request.info.ifi_index = Int32(link.index)
+        return try exchange(request, "reading net.ipv6.conf.\(link.name).\(conf.name)", reply: UInt16(RTM_NEWLINK)) { header in
+            guard let spec = nlmsg_find_attr(header, Int32(MemoryLayout<ifinfomsg>.size), Int32(IFLA_AF_SPEC)),
+                  let inet6 = nla_find(nla_data(spec).assumingMemoryBound(to: nlattr.self), nla_len(spec), AF_INET6),
+                  let values = nla_find(nla_data(inet6).assumingMemoryBound(to: nlattr.self), nla_len(inet6), Int32(IFLA_INET6_CONF))
+            else { return nil }
+            let count = Int(nla_len(values)) / 4
+            guard conf.index < count else { return nil }
+            return Int(nla_data(values).load(fromByteOffset: conf.index * 4, as: Int32.self))
+        }
+    }
+
+    /// The sequence number of these exchanges. libnl starts its own counter at the current time in seconds
+    /// and moves it by one per request, so it will not be near this before 2106; and nothing of libnl's is
+    /// ever pending when these run.
+    static let rawSeq: UInt32 = 0xffff_ff00
+
+    /// Sends `request` (an nlmsghdr with NLM_F_REQUEST and `rawSeq`, and its body; no NLM_F_ACK) on the socket's descriptor and hands the
+    /// reply of type `reply` to `parse`. Nothing is left queued for libnl, and its sequence counter does not
+    /// move: this exchange uses a number of its own. A missing object (ENOENT, ENODEV) answers nil.
+    private func exchange<Request, T>(_ request: Request, _ what: String, reply: UInt16,
+                                      _ parse: (UnsafeMutablePointer<nlmsghdr>) -> T?) throws(CNIError) -> T? {
+        let seq = Self.rawSeq
         let fd = nl_socket_get_fd(sock)
-        let sent = withUnsafeBytes(of: &request) { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+        let sent = withUnsafeBytes(of: request) { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
         if sent < 0 { throw CNIError(.systemFailure, "\(what): \(String(cString: strerror(errno)))") }
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
             let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CNIError(.systemFailure, "\(what): \(String(cString: strerror(errno)))")
             }
-            let answer: Result<Bool?, CNIError>? = buffer.withUnsafeMutableBytes { raw in
-                Self.netconfAnswer(raw.baseAddress!, count: n, seq: request.header.nlmsg_seq, what)
+            var offset = 0
+            while offset + MemoryLayout<nlmsghdr>.size <= n {
+                let result: (found: Bool, value: T?, error: Int32) = buffer.withUnsafeMutableBytes { raw in
+                    let h = (raw.baseAddress! + offset).assumingMemoryBound(to: nlmsghdr.self)
+                    guard h.pointee.nlmsg_seq == seq else { return (false, nil, 0) }
+                    if h.pointee.nlmsg_type == UInt16(NLMSG_ERROR) {
+                        return (true, nil, -(raw.baseAddress! + offset + MemoryLayout<nlmsghdr>.size).load(as: Int32.self))
+                    }
+                    guard h.pointee.nlmsg_type == reply else { return (false, nil, 0) }
+                    return (true, parse(h), 0)
+                }
+                if result.found {
+                    if result.error == ENOENT || result.error == ENODEV { return nil }
+                    if result.error != 0 { throw CNIError(.systemFailure, "\(what): \(String(cString: strerror(result.error)))") }
+                    return result.value
+                }
+                let length = Int(buffer.withUnsafeBytes { $0.load(fromByteOffset: offset, as: UInt32.self) })
+                guard length >= MemoryLayout<nlmsghdr>.size else { break }
+                offset += (length + 3) & ~3
             }
-            if let answer { return try answer.get() }
         }
     }
+}
 
-    /// The forwarding value in a reply to `seq` (nil in the Result: not reported), its error, or nil
-    /// when the datagram answers something else.
-    private static func netconfAnswer(_ base: UnsafeMutableRawPointer, count: Int, seq: UInt32,
-                                      _ what: String) -> Result<Bool?, CNIError>? {
-        var offset = 0
-        while offset + MemoryLayout<nlmsghdr>.size <= count {
-            let header = (base + offset).assumingMemoryBound(to: nlmsghdr.self)
-            let length = Int(header.pointee.nlmsg_len)
-            guard length >= MemoryLayout<nlmsghdr>.size, offset + length <= count else { return nil }
-            defer { offset += (length + 3) & ~3 }
-            guard header.pointee.nlmsg_seq == seq else { continue }
-            if header.pointee.nlmsg_type == UInt16(NLMSG_ERROR) {
-                let code = (base + offset + MemoryLayout<nlmsghdr>.size).load(as: Int32.self)
-                if code == 0 { continue }
-                return .failure(NetlinkError(operation: what, code: nl_syserr2nlerr(-code)).cniError)
-            }
-            guard header.pointee.nlmsg_type == UInt16(RTM_NEWNETCONF) else { continue }
-            var attrs = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: Int(NETCONFA_FORWARDING) + 1)
-            let max = Int32(NETCONFA_FORWARDING)
-            guard nlmsg_parse(header, Int32(MemoryLayout<netconfmsg>.size), &attrs, max, nil) == 0 else {
-                return .failure(CNIError(.systemFailure, "\(what): malformed reply"))
-            }
-            guard let value = attrs[Int(max)] else { return .success(nil) }
-            return .success(nla_get_s32(value) != 0)
-        }
-        return nil
-    }
+/// One of a link's IPv6 settings (`DEVCONF_*`, linux/ipv6.h), as `sysctl net.ipv6.conf.<link>.<name>`.
+public enum IPv6DeviceConf: Sendable, Hashable {
+    case acceptRA
+
+    public var name: String { "accept_ra" }
+    var index: Int { Int(DEVCONF_ACCEPT_RA) }
 }
 
 /// RTM_GETNETCONF for one ifindex: nlmsghdr, struct netconfmsg (padded to 4), one s32 attribute.
@@ -75,4 +107,10 @@ private struct NetconfRequest {
     var attrLength: UInt16 = 0
     var attrType: UInt16 = 0
     var ifindex: Int32 = 0
+}
+
+/// RTM_GETLINK of one index: nlmsghdr and struct ifinfomsg.
+private struct LinkRequest {
+    var header = nlmsghdr()
+    var info = ifinfomsg()
 }

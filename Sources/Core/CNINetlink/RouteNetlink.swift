@@ -31,6 +31,8 @@ public protocol RouteNetlink: AnyObject {
     func ipv4Conf(_ conf: IPv4DeviceConf, of link: Link) throws(CNIError) -> Int?
     /// `sysctl net.ipv4.ip_forward` / `net.ipv6.conf.all.forwarding`, read over netlink; nil when not reported
     func forwarding(_ family: IPFamily) throws(CNIError) -> Bool?
+    /// `sysctl net.ipv6.conf.NAME.<conf>`, read over netlink; nil when the link has no IPv6 settings
+    func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int?
 
     // MARK: Creating links
 

@@ -18,6 +18,7 @@ public enum Skeleton {
         let env = ProcessEnvironment.variables()
         let stdin: () -> [UInt8]? = { try? ProcessEnvironment.readStandardInput() }
         let outcome = run(plugin, environment: env, stdin: stdin)
+        StepTiming.mark("result encoded")
         if !outcome.stdout.isEmpty { ProcessEnvironment.writeStandardOutput(outcome.stdout) }
         if !outcome.stderr.isEmpty { ProcessEnvironment.writeStandardError(outcome.stderr) }
         StepTiming.mark("exit \(outcome.exitCode)")

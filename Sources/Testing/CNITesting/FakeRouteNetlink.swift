@@ -13,6 +13,8 @@ public final class FakeRouteNetlink: RouteNetlink {
     public private(set) var calls: [String] = []
     /// net.ipv4.conf.<link>.<conf> values set through `setIPv4Conf`, by link name (unset reads as 0).
     public var ipv4ConfTable: [String: [IPv4DeviceConf: Int]] = [:]
+    /// What `ipv6Conf(_:of:)` answers, by link name (unset: nil, "not reported").
+    public var ipv6ConfTable: [String: [IPv6DeviceConf: Int]] = [:]
     /// What `forwarding(_:)` answers per family (unset: nil, "not reported").
     public var forwardingTable: [IPFamily: Bool] = [:]
     /// Errors to throw, keyed by operation name ("setLink", "addAddress", "addRoute", "createVeth", ...).
@@ -91,6 +93,11 @@ public final class FakeRouteNetlink: RouteNetlink {
         try record("ipv4Conf", "\(link.name) \(conf.name)")
         guard linkTable.contains(where: { $0.index == link.index }) else { return nil }
         return ipv4ConfTable[link.name]?[conf] ?? 0
+    }
+
+    public func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int? {
+        try record("ipv6Conf", "\(link.name) \(conf.name)")
+        return ipv6ConfTable[link.name]?[conf]
     }
 
     public func forwarding(_ family: IPFamily) throws(CNIError) -> Bool? {

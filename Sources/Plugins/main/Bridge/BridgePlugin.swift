@@ -101,6 +101,7 @@ public struct BridgePlugin: Plugin {
         try masquerade?.wait()
         StepTiming.mark("masquerade ready")
         result = try BridgeResult.refreshMACs(result, host: host, container: container, ifName: request.ifName)
+        StepTiming.mark("MACs read")
         undo.commit()
         return result
     }

@@ -47,7 +47,9 @@ struct HostBridge {
                 throw CNIError(error.code, "\(error.msg) (vlan and vlanTrunk need a kernel with bridge VLAN filtering, CONFIG_BRIDGE_VLAN_FILTERING)")
             }
         }
-        _ = try sysctl.set("net/ipv6/conf/\(config.bridge)/accept_ra", "0")
+        // Read over netlink first: it is nearly always 0 already, and a /proc/sys/net/ipv6 lookup takes ~1 ms
+        // with 1000 namespaces on the machine.
+        if (try? netlink.ipv6Conf(.acceptRA, of: bridge)) != 0 { _ = try sysctl.set("net/ipv6/conf/\(config.bridge)/accept_ra", "0") }
         // An existing bridge that is up is returned as read; anything created or changed is read again.
         if existing != nil && bridge.isUp && !config.promiscMode && !config.usesVlans { return bridge }
         if !bridge.isUp { try netlink.setUp(bridge) }
