@@ -69,17 +69,6 @@ struct NamespaceTests {
         #expect(try sysctl.set("net/ipv6/conf/lo/accept_dad", "1"))
         #expect(try test.namespace.run { () throws(CNIError) in try? Sysctl.read("net/ipv6/conf/lo/accept_dad") } == "1")
     }
-
-    @Test func prefetchedDirectoriesAreTheNamespaces() throws {
-        let test = try TestNamespace()
-        let sysctl = SysctlInNamespace(test.namespace)
-        sysctl.prefetch(["net/ipv6", "net/ipv4"])
-        #expect(try sysctl.set("net/ipv6/conf/lo/accept_dad", "0"))
-        #expect(try sysctl.set("net/ipv4/conf/lo/arp_notify", "1"))
-        #expect(try test.namespace.run { () throws(CNIError) in try? Sysctl.read("net/ipv6/conf/lo/accept_dad") } == "0")
-        #expect(try test.namespace.run { () throws(CNIError) in try? Sysctl.read("net/ipv4/conf/lo/arp_notify") } == "1")
-        #expect(try sysctl.set("net/ipv6/conf/swcni-nope/accept_dad", "0") == false)
-    }
 }
 
 extension FileSystem {

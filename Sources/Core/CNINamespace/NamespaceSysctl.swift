@@ -9,13 +9,6 @@ public protocol NamespaceSysctl: AnyObject {
     /// holds it. Returns false, writing nothing, when the entry does not exist (e.g. IPv6 disabled).
     @discardableResult
     func set(_ name: String, _ value: String) throws(CNIError) -> Bool
-    /// Starts looking up the /proc/sys directories `prefixes` ("net/ipv6") on another thread, for later
-    /// `set`s; a hint that costs nothing to ignore (the default does nothing).
-    func prefetch(_ prefixes: [String])
-}
-
-extension NamespaceSysctl {
-    public func prefetch(_ prefixes: [String]) {}
 }
 
 /// The real one: switches into the namespace (or stays put when nil) for each write.
@@ -24,32 +17,14 @@ extension NamespaceSysctl {
 /// per namespace: the kernel finds `ipv4` and `ipv6` on a dentry hash chain that holds one of each per
 /// network namespace on the machine (0.1-1 ms a lookup with 1000 namespaces, the most in a namespace
 /// that never looked it up), while what lies below them hangs off this namespace's own directory (a few
-/// µs). `prefetch` does those lookups on another thread while the plugin does other work. Not for
-/// concurrent use (beyond its own prefetch thread).
+/// µs). (Doing those lookups ahead on a second thread was measured: slower at few pods, as a thread costs
+/// more than the lookup there, and ~1 ms faster at 500.) Not for concurrent use.
 public final class SysctlInNamespace: NamespaceSysctl {
     public let namespace: NetworkNamespace?
     /// "net/ipv4" / "net/ipv6" → its directory in `namespace`, opened from inside it.
     private var directories: [String: FileDescriptor] = [:]
-    /// The prefetch under way, and where it puts what it opened; taken in by the next `set`.
-    private var fetching: (work: BackgroundWork, into: FetchedDirectories)?
 
     public init(_ namespace: NetworkNamespace?) { self.namespace = namespace }
-
-    public func prefetch(_ prefixes: [String]) {
-        guard fetching == nil else { return }
-        let box = FetchedDirectories(), namespace = self.namespace
-        let wanted = prefixes.filter { directories[$0] == nil }
-        guard !wanted.isEmpty else { return }
-        let work = BackgroundWork {
-            let open = { () throws(CNIError) in
-                for prefix in wanted {
-                    box.directories[prefix] = try? FileDescriptor(open: "/proc/sys/" + prefix, flags: O_RDONLY | O_DIRECTORY)
-                }
-            }
-            if let namespace { try namespace.run(open) } else { try open() }
-        }
-        fetching = (work, box)
-    }
 
     @discardableResult
     public func set(_ name: String, _ value: String) throws(CNIError) -> Bool {
@@ -68,13 +43,8 @@ public final class SysctlInNamespace: NamespaceSysctl {
         return try write()
     }
 
-    /// Where `name` is: its directory (nil: / ) and its path from there. Called inside the namespace.
+    /// Where `name` is: under its family's directory when it has one, else by absolute path. Called inside the namespace.
     private func entry(_ name: String) throws(SystemError) -> SysctlEntry {
-        if let (work, box) = fetching {
-            try? work.wait()   // a failed prefetch only means the lookups happen here
-            fetching = nil
-            directories.merge(box.directories) { mine, _ in mine }
-        }
         let path = String(Sysctl.path(name).dropFirst("/proc/sys/".count))
         for prefix in ["net/ipv4", "net/ipv6"] where path.hasPrefix(prefix + "/") {
             let directory: FileDescriptor
@@ -92,11 +62,6 @@ public final class SysctlInNamespace: NamespaceSysctl {
         }
         return SysctlEntry(directory: nil, relative: "/proc/sys/" + path)
     }
-}
-
-/// What a prefetch thread opened; read only after joining it.
-private final class FetchedDirectories: @unchecked Sendable {
-    var directories: [String: FileDescriptor] = [:]
 }
 
 /// One /proc/sys entry, by absolute path or relative to an open directory.

@@ -22,10 +22,6 @@ public struct BridgePlugin: Plugin {
         let hostNamespace = try NetworkNamespace.current()
         let host = try deps.host()
         let container = try deps.container(netns)
-        // The bridge's, host veth's and container's IPv6 sysctls, looked up meanwhile (see SysctlInNamespace).
-        let containerSysctl = deps.containerSysctl(netns)
-        deps.hostSysctl.prefetch(["net/ipv6"])
-        containerSysctl.prefetch(["net/ipv6"])
         var undo = Rollback()
         defer { undo.unwind() }
 
@@ -81,7 +77,7 @@ public struct BridgePlugin: Plugin {
             // One batch or transaction: when it failed, nothing of it is there to remove.
             undo.add { if (try? work.wait()) != nil { try backend.teardown(owner, addresses: addresses) } }
         }
-        try ContainerInterface(netlink: container, sysctl: containerSysctl, config: config)
+        try ContainerInterface(netlink: container, sysctl: deps.containerSysctl(netns), config: config)
             .configure(request.ifName, with: result)
         StepTiming.mark("container interface configured")
 
