@@ -17,7 +17,7 @@ import Testing
         #expect(h.container.base.addressTable.map(\.address) == [IPNetwork("10.33.0.5/24")!])
         #expect(h.container.base.routeTable.contains { $0.isDefault && $0.gateway == IPAddress("10.33.0.1") })
         #expect(link.isUp)
-        #expect(h.container.base.ipv4ConfTable["eth0"]?[.arpNotify] == 1)
+        #expect(h.sysctl.values["net/ipv4/conf/eth0/arp_notify"] == "1")
         #expect(h.sysctl.values["net/ipv6/conf/eth0/ndisc_notify"] == "1")
         #expect(h.host.createdLinkNames == ["mv0"], "nothing is created in the host")
     }

@@ -74,7 +74,9 @@ public struct MacvlanPlugin: Plugin {
     private func configure(_ link: Link, _ config: MacvlanConfig, _ result: CNIResult, container: any RouteNetlink,
                            sysctl: any NamespaceSysctl) throws(CNIError) {
         let ifName = link.name
-        _ = try? container.setIPv4Conf(.arpNotify, 1, of: link)
+        // Through /proc/sys, not netlink (IFLA_INET_CONF): an RTM_SETLINK notifies the link's change to
+        // listeners and costs ~0.1 ms more, and a macvlan ADD is ~4 ms.
+        _ = try? sysctl.set("net/ipv4/conf/\(ifName)/arp_notify", "1")
         _ = try? sysctl.set("net/ipv6/conf/\(ifName)/ndisc_notify", "1")
         if config.isL2 {
             try container.setUp(try container.requireLink(named: ifName))
