@@ -54,21 +54,6 @@ extension NetlinkSocket {
         }
     }
 
-    /// `sysctl net.ipv4.conf.NAME.<conf>` from the link's IFLA_INET_CONF (RTM_GETLINK)
-    public func ipv4Conf(_ conf: IPv4DeviceConf, of link: Link) throws(CNIError) -> Int? {
-        var object: OpaquePointer? = nil
-        do {
-            try Netlink.check(rtnl_link_get_kernel(sock, Int32(link.index), nil, &object), "looking up link \(link.name)")
-        } catch {
-            if error.isNotFound { return nil }
-            throw error.cniError
-        }
-        guard let object else { return nil }
-        defer { rtnl_link_put(object) }
-        var value: UInt32 = 0
-        return rtnl_link_inet_get_conf(object, conf.id, &value) == 0 ? Int(value) : nil
-    }
-
     /// `ip link del dev NAME`; false when it was already gone
     @discardableResult
     public func deleteLink(_ link: Link) throws(CNIError) -> Bool {
@@ -87,6 +72,12 @@ extension NetlinkSocket {
     // MARK: - Helpers
 
     private func fetchLink(index: Int32, name: String?, _ what: @autoclosure () -> String) throws(CNIError) -> Link? {
+        try withKernelLink(index: index, name: name, what()) { Self.link(from: $0) }
+    }
+
+    /// RTM_GETLINK by index or name, parsed by libnl and handed to `body`; nil when there is no such link.
+    func withKernelLink<T>(index: Int32, name: String?, _ what: @autoclosure () -> String,
+                           _ body: (OpaquePointer) -> T?) throws(CNIError) -> T? {
         var object: OpaquePointer? = nil
         do {
             try Netlink.check(rtnl_link_get_kernel(sock, index, name, &object), what())
@@ -96,7 +87,7 @@ extension NetlinkSocket {
         }
         guard let object else { return nil }
         defer { rtnl_link_put(object) }
-        return Self.link(from: object)
+        return body(object)
     }
 
     /// Sends RTM_NEWLINK for an existing link with the attributes `configure` sets on a change object.

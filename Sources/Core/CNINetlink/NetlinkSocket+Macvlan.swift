@@ -42,18 +42,11 @@ extension NetlinkSocket: MacvlanNetlink {
     /// Fetches the link by index; libnl parses IFLA_INFO_DATA for kind "macvlan" (its macvlan module
     /// is linked in through `rtnl_link_macvlan_alloc`, used by `createMacvlan(_:)`).
     public func macvlanDetails(of link: Link) throws(CNIError) -> MacvlanDetails? {
-        var object: OpaquePointer? = nil
-        do {
-            try Netlink.check(rtnl_link_get_kernel(sock, Int32(link.index), nil, &object), "looking up link \(link.name)")
-        } catch {
-            if error.isNotFound { return nil }
-            throw error.cniError
+        try withKernelLink(index: Int32(link.index), name: nil, "looking up link \(link.name)") { object in
+            guard rtnl_link_is_macvlan(object) != 0 else { return nil }
+            let parent = Int(rtnl_link_get_link(object))
+            return MacvlanDetails(mode: MacvlanMode(kernelValue: rtnl_link_macvlan_get_mode(object)),
+                                  parentIndex: parent > 0 ? parent : nil)
         }
-        guard let object else { return nil }
-        defer { rtnl_link_put(object) }
-        guard rtnl_link_is_macvlan(object) != 0 else { return nil }
-        let parent = Int(rtnl_link_get_link(object))
-        return MacvlanDetails(mode: MacvlanMode(kernelValue: rtnl_link_macvlan_get_mode(object)),
-                              parentIndex: parent > 0 ? parent : nil)
     }
 }
