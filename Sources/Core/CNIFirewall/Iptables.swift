@@ -1,6 +1,7 @@
 // Iptables: reading and writing netfilter through iptables-save/iptables-restore, one batch per call.
 import CNISpec
 import CNISystem
+import Glibc
 
 /// The two iptables operations the suite uses; a fake stands in for tests.
 public protocol Iptables {
@@ -18,6 +19,15 @@ public struct SystemIptables: Iptables {
 
     public init(environment: [String: String] = ["PATH": SystemIptables.searchPath]) {
         self.environment = environment
+    }
+
+    /// Whether `family`'s iptables is iptables-nft: its restore tool resolves (through the alternatives
+    /// links) to xtables-nft-multi, so its tables are nf_tables tables that can be read and written in-process.
+    public static func isNftVariant(_ family: IPFamily, searchPath: String = searchPath) -> Bool {
+        guard let path = Subprocess.find(family == .v4 ? "iptables-restore" : "ip6tables-restore", inPath: searchPath),
+              let real = realpath(path, nil) else { return false }
+        defer { free(real) }
+        return (String(cString: real).split(separator: "/").last ?? "").contains("nft")
     }
 
     public func save(_ family: IPFamily, table: String) throws(CNIError) -> IptablesTable {

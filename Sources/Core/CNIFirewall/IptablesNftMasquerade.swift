@@ -1,8 +1,6 @@
 // IptablesNftMasquerade: ipMasq's chain and rules written into iptables-nft's nat table in-process, expression for
 // expression what iptables-restore writes for MasqueradeRules.setupBatch, as one nf_tables transaction.
 import CNISpec
-import CNISystem
-import Glibc
 
 /// The ADD side of ipMasq on iptables-nft, without iptables-restore. With 500 pods on a host, iptables-restore's own
 /// work (start-up, then a cache of every chain of the table) had become the longest step of a bridge ADD; the
@@ -14,15 +12,6 @@ public struct IptablesNftMasquerade: Sendable {
     public let rules: MasqueradeRules
 
     public init(_ rules: MasqueradeRules) { self.rules = rules }
-
-    /// Whether `family`'s iptables is iptables-nft (its restore tool resolves to xtables-nft-multi), whose nat
-    /// table is an nf_tables table this can write.
-    public static func usable(_ family: IPFamily, searchPath: String = SystemIptables.searchPath) -> Bool {
-        guard let path = Subprocess.find(family == .v4 ? "iptables-restore" : "ip6tables-restore", inPath: searchPath),
-              let real = realpath(path, nil) else { return false }
-        defer { free(real) }
-        return (String(cString: real).split(separator: "/").last ?? "").contains("nft")
-    }
 
     /// Writes this attachment's rules for `family` when iptables-nft's nat table and its POSTROUTING chain exist
     /// (the first masquerade on a host goes through iptables-restore, which makes them as iptables-nft does).

@@ -60,14 +60,7 @@ public struct SystemIptablesKernel: IptablesKernel {
     }
 
 
-    /// The iptables tool of `family` resolves (through the alternatives links) to xtables-nft-multi.
-    public func available(_ family: IPFamily) -> Bool {
-        guard let path = Subprocess.find(family == .v4 ? "iptables-restore" : "ip6tables-restore", inPath: searchPath),
-              let real = realpath(path, nil) else { return false }
-        defer { free(real) }
-        let name = String(cString: real).split(separator: "/").last ?? ""
-        return name.contains("nft")
-    }
+    public func available(_ family: IPFamily) -> Bool { SystemIptables.isNftVariant(family, searchPath: searchPath) }
 
     public func chainExists(_ family: IPFamily, _ chain: String) -> Bool? {
         do {
