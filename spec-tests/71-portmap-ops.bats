@@ -106,7 +106,7 @@ parallel_adds() {
 }
 
 @test "iptables: an ADD puts back the shared jumps and rules someone removed, and adds the rules of another mark bit" {
-    local prev conf i host
+    local prev conf i
     host() { ip netns exec "$HOST_NS" iptables-save -t nat; }
     for i in 1 2 3; do
         prev="$(jq -cn --argjson i "$i" '{cniVersion: "1.0.0", interfaces: [{name: "eth0", sandbox: "/x"}], ips: [{address: "10.250.0.\($i)/24", interface: 0}]}')"

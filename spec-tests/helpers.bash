@@ -108,10 +108,6 @@ cni_exec() {
     return 0
 }
 
-# cni PLUGIN COMMAND CONFIG [NAME=VALUE | -NAME]...
-# Like cni_exec with the environment a runtime (libcni) would give COMMAND:
-#   ADD/CHECK/DEL: CNI_CONTAINERID=$CID CNI_NETNS=$NETNS_PATH CNI_IFNAME=$IFNAME CNI_PATH
-#   GC/STATUS:     CNI_PATH          VERSION: nothing else
 # cni_burst PLUGIN VERB N CONF: runs VERB for pods p1..pN all at once (CNI_CONTAINERID=p<i>, the netns
 # of new_netns "p<i>"); a DEL gets pod i's ADD result ($WORK_DIR/result.<i>) as prevResult. Leaves each
 # exit status in $WORK_DIR/status.<i> and each ADD result in $WORK_DIR/result.<i>, prints every failure
@@ -138,6 +134,10 @@ cni_burst() {
     done
 }
 
+# cni PLUGIN COMMAND CONFIG [NAME=VALUE | -NAME]...
+# Like cni_exec with the environment a runtime (libcni) would give COMMAND:
+#   ADD/CHECK/DEL: CNI_CONTAINERID=$CID CNI_NETNS=$NETNS_PATH CNI_IFNAME=$IFNAME CNI_PATH
+#   GC/STATUS:     CNI_PATH          VERSION: nothing else
 cni() {
     local plugin=$1 cmd=$2 conf=$3; shift 3
     local -a env=("CNI_COMMAND=$cmd")

@@ -23,16 +23,11 @@ public struct PendingIPAMAdd: @unchecked Sendable {
 
 extension IPAMDelegate {
     public func startAdd(_ request: Request) -> PendingIPAMAdd {
-        let box = ResultBox()
-        let work = BackgroundWork { box.result = try self.add(request) }
+        var result: CNIResult?
+        let work = BackgroundWork { result = try self.add(request) }
         return PendingIPAMAdd {
             try work.wait()
-            return box.result ?? CNIResult()
+            return result!   // set whenever wait() returns without throwing
         }
     }
-}
-
-/// Where the thread of the default `startAdd` leaves its result.
-private final class ResultBox: @unchecked Sendable {
-    var result: CNIResult?
 }

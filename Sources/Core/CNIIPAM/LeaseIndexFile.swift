@@ -26,7 +26,7 @@ public struct LeaseIndexFile: Sendable {
     public func path(for stamp: DirectoryStamp) -> String { "\(root)/\(stamp.device)-\(stamp.inode).index" }
 
     /// What is stored for the directory with `stamp`'s device and inode.
-    public enum Contents: Equatable, Sendable {
+    public enum Contents: Sendable {
         case missing
         /// Unreadable, not exactly what `LeaseIndex.encoded()` writes, or not trustworthy: owned by
         /// another user or writable by group or others.

@@ -15,6 +15,7 @@ extension LeaseIndex {
     private static let header = Array("swift-cni host-local lease index 1\n".utf8)
     private static let directoryTag = Array("directory ".utf8), stampTag = Array("stamp ".utf8)
     private static let endTag = Array("end ".utf8)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The file's bytes.
     public func encoded() -> [UInt8] {
@@ -38,7 +39,7 @@ extension LeaseIndex {
         appendDecimal(table.count, to: &out)
         out.append(UInt8(ascii: " "))
         for shift in stride(from: 60, through: 0, by: -4) {
-            out.append(Array("0123456789abcdef".utf8)[Int(sum >> UInt64(shift) & 0xf)])
+            out.append(Self.hexDigits[Int(sum >> UInt64(shift) & 0xf)])
         }
         out.append(UInt8(ascii: "\n"))
         return out

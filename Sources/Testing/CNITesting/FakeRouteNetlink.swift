@@ -95,7 +95,7 @@ public final class FakeRouteNetlink: RouteNetlink {
     }
 
     public func forwarding(_ family: IPFamily) throws(CNIError) -> Bool? {
-        try record("forwarding", family == .v4 ? "v4" : "v6")
+        try record("forwarding", "v\(family.versionString)")
         return forwardingTable[family]
     }
 
