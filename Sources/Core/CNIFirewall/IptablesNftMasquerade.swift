@@ -9,24 +9,18 @@ import CNISpec
 /// and the rule's compat attribute), so iptables-save prints them and `iptables -D` (the reference's DEL) matches
 /// them as if iptables-restore had written them; tests compare both.
 public struct IptablesNftMasquerade: Sendable {
-    public let rules: MasqueradeRules
+    let rules: MasqueradeRules
 
     public init(_ rules: MasqueradeRules) { self.rules = rules }
 
-    /// Writes this attachment's rules for `family` when iptables-nft's nat table and its POSTROUTING chain exist
-    /// (the first masquerade on a host goes through iptables-restore, which makes them as iptables-nft does).
-    /// True when applied or when `family` has no address; false, having changed nothing, otherwise: no
-    /// POSTROUTING yet, the chain already exists (a repeated ADD: iptables-restore flushes it), or any error.
+    /// Writes this attachment's rules for `family` in one transaction. True when applied or when `family` has
+    /// no address; false, having changed nothing, when the kernel refuses it: no nat table or POSTROUTING yet
+    /// (the first masquerade on a host goes through iptables-restore, which makes them as iptables-nft
+    /// does), the chain already exists (a repeated ADD: iptables-restore flushes it), or any other error.
     public func apply(_ family: IPFamily) -> Bool {
         guard let messages = messages(family) else { return true }
         do {
-            let socket = try NfnetlinkSocket()
-            var chain = NetlinkAttributes()
-            chain.put(NftABI.chainTable, string: "nat")
-            chain.put(NftABI.chainName, string: "POSTROUTING")
-            _ = try socket.request(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getChain,
-                                                    family: Self.nfFamily(family), attributes: chain), "looking up nat POSTROUTING")
-            try socket.batch(messages, "adding \(rules.chain) to nat")
+            try NfnetlinkSocket().batch(messages, "adding \(rules.chain) to nat")
             return true
         } catch {
             return false
@@ -35,25 +29,18 @@ public struct IptablesNftMasquerade: Sendable {
 
     /// The transaction for `family`: the chain (NLM_F_EXCL, as iptables-nft creates a chain it declares), an ACCEPT
     /// rule per subnet, the MASQUERADE rule, then a POSTROUTING jump per address. Nil without an address of `family`.
-    public func messages(_ family: IPFamily) -> [NfnetlinkMessage]? {
-        let own = rules.addresses.filter { $0.family == family }
-        guard !own.isEmpty else { return nil }
-        let f = Self.nfFamily(family)
-        var chain = NetlinkAttributes()
-        chain.put(NftABI.chainTable, string: "nat")
-        chain.put(NftABI.chainName, string: rules.chain)
-        var out = [NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.newChain, flags: NF.excl, family: f, attributes: chain)]
-        let comment = rules.owner.comment
-        var seen: Set<String> = []
-        for a in own where seen.insert(a.masked.description).inserted {
-            out.append(rule(f, rules.chain, IptablesNftExpression.address(a.masked, destination: true, negated: false)
+    func messages(_ family: IPFamily) -> [NfnetlinkMessage]? {
+        guard let plan = rules.plan(family) else { return nil }
+        let f = NF.family(family), comment = rules.owner.comment
+        var out = [NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.newChain, flags: NF.excl, family: f,
+                                    attributes: NftABI.chain(table: "nat", chain: rules.chain))]
+        for subnet in plan.accepted {
+            out.append(rule(f, rules.chain, IptablesNftExpression.address(subnet, destination: true, negated: false)
                 + [.comment(comment), .counter, .accept]))
         }
-        let multicast = family == .v4 ? IPNetwork("224.0.0.0/4")! : IPNetwork("ff00::/8")!
-        out.append(rule(f, rules.chain, IptablesNftExpression.address(multicast, destination: true, negated: true)
+        out.append(rule(f, rules.chain, IptablesNftExpression.address(plan.multicast, destination: true, negated: true)
             + [.comment(comment), .counter, .masquerade(family)]))
-        for a in own {
-            let host = IPNetwork(address: a.address, prefixLength: family.bits)
+        for host in plan.sources {
             out.append(rule(f, "POSTROUTING", IptablesNftExpression.address(host, destination: false, negated: false)
                 + [.comment(comment), .counter, .jump(rules.chain)]))
         }
@@ -74,7 +61,6 @@ public struct IptablesNftMasquerade: Sendable {
                                 family: family, attributes: a)
     }
 
-    static func nfFamily(_ family: IPFamily) -> UInt8 { family == .v4 ? NF.protoIPv4 : NF.protoIPv6 }
 }
 
 /// One nf_tables expression as iptables-nft 1.8 writes it for ipMasq's rules.

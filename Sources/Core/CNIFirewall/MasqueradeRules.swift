@@ -17,23 +17,36 @@ public struct MasqueradeRules: Sendable {
 
     private func comment() -> String { "-m comment --comment \(doubleQuoted(owner.comment))" }
 
-    private static func multicast(_ family: IPFamily) -> String { family == .v4 ? "224.0.0.0/4" : "ff00::/8" }
+    static func multicast(_ family: IPFamily) -> IPNetwork { IPNetwork(family == .v4 ? "224.0.0.0/4" : "ff00::/8")! }
+
+    /// What an ADD puts in place for `family`, in order: an ACCEPT in the chain per subnet, then the
+    /// MASQUERADE of all but `multicast`, then a POSTROUTING jump per address (as a host route). Nil when
+    /// the family has no address. Both the batch and the in-process writer follow it.
+    struct Plan {
+        var accepted: [IPNetwork]
+        var multicast: IPNetwork
+        var sources: [IPNetwork]
+    }
+
+    func plan(_ family: IPFamily) -> Plan? {
+        let own = addresses.filter { $0.family == family }
+        guard !own.isEmpty else { return nil }
+        var seen: Set<String> = []
+        return Plan(accepted: own.map(\.masked).filter { seen.insert($0.description).inserted },
+                    multicast: Self.multicast(family),
+                    sources: own.map { IPNetwork(address: $0.address, prefixLength: family.bits) })
+    }
 
     /// The batch that sets up this attachment's rules for one family, given the current `nat` table.
     /// Declaring the chain flushes it, so repeating an ADD does not duplicate its rules; POSTROUTING
     /// jumps that already exist are not added again. Returns nil when the family has no address.
     public func setupBatch(family: IPFamily, current: IptablesTable) -> String? {
-        let own = addresses.filter { $0.family == family }
-        guard !own.isEmpty else { return nil }
+        guard let plan = plan(family) else { return nil }
         var lines = ["*nat", ":\(chain) - [0:0]"]
-        var seen: Set<String> = []
-        for a in own where seen.insert(a.masked.description).inserted {
-            lines.append("-A \(chain) -d \(a.masked) \(comment()) -j ACCEPT")
-        }
-        lines.append("-A \(chain) ! -d \(Self.multicast(family)) \(comment()) -j MASQUERADE")
+        lines += plan.accepted.map { "-A \(chain) -d \($0) \(comment()) -j ACCEPT" }
+        lines.append("-A \(chain) ! -d \(plan.multicast) \(comment()) -j MASQUERADE")
         let existing = Set(current.rules(in: "POSTROUTING", jumpingTo: chain).compactMap(Self.source))
-        for a in own where !existing.contains(a.address) {
-            let host = IPNetwork(address: a.address, prefixLength: family.bits)
+        for host in plan.sources where !existing.contains(host.address) {
             lines.append("-A POSTROUTING -s \(host) \(comment()) -j \(chain)")
         }
         lines.append("COMMIT")

@@ -1,5 +1,6 @@
 // NetlinkAttributes: nfnetlink messages built and parsed by hand: the ABI numbers, type-length-value
 // attributes, and the message and reply forms that NfnetlinkSocket sends and receives.
+import CNISpec
 
 /// Numbers of the netlink and nfnetlink ABI (linux/netlink.h, linux/netfilter/nfnetlink.h, nf_tables.h,
 /// nfnetlink_conntrack.h) that these files and their users need.
@@ -13,6 +14,9 @@ public enum NF {
     static let batchBegin: UInt16 = 16, batchEnd: UInt16 = 17          // NFNL_MSG_BATCH_*
     public static let subsysConntrack: UInt8 = 1, subsysNftables: UInt8 = 10   // NFNL_SUBSYS_*
     public static let protoIPv4: UInt8 = 2, protoIPv6: UInt8 = 10, protoInet: UInt8 = 1  // NFPROTO_*
+
+    /// The nfgenmsg family (NFPROTO_IPV4 / NFPROTO_IPV6) of an address family.
+    public static func family(_ family: IPFamily) -> UInt8 { family == .v4 ? protoIPv4 : protoIPv6 }
 }
 
 /// Netlink attributes (type-length-value, 4-byte aligned), appended in order.

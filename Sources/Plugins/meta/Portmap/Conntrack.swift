@@ -32,7 +32,7 @@ public struct NetlinkConntrack: ConntrackFlushing {
     static let udp: UInt8 = 17
 
     public func flushUDP(port: Int, family: IPFamily) throws(CNIError) {
-        let nfFamily = family == .v4 ? NF.protoIPv4 : NF.protoIPv6
+        let nfFamily = NF.family(family)
         do {
             let socket = try NfnetlinkSocket()
             if filteredDelete, (try? socket.request(Self.filteredDelete(port: port, family: nfFamily), "")) != nil { return }

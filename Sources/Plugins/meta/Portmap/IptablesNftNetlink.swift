@@ -64,7 +64,7 @@ public struct SystemIptablesKernel: IptablesKernel {
 
     public func chainExists(_ family: IPFamily, _ chain: String) -> Bool? {
         do {
-            _ = try NfnetlinkSocket().request(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getChain, family: nfFamily(family),
+            _ = try NfnetlinkSocket().request(NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getChain, family: NF.family(family),
                                                                attributes: NftABI.chain(table: "nat", chain: chain)), "")
             return true
         } catch where error.isNotFound { return false } catch { return nil }
@@ -87,7 +87,7 @@ public struct SystemIptablesKernel: IptablesKernel {
 
     public func delete(_ family: IPFamily, rules: [(chain: String, handle: UInt64)], chains: [String]) throws(CNIError) {
         var messages: [NfnetlinkMessage] = []
-        let f = nfFamily(family)
+        let f = NF.family(family)
         for r in rules {
             var a = NftABI.rules(table: "nat", chain: r.chain)
             a.put(NftABI.ruleHandle, bigEndian: r.handle)
@@ -105,11 +105,9 @@ public struct SystemIptablesKernel: IptablesKernel {
         }
     }
 
-    func nfFamily(_ family: IPFamily) -> UInt8 { family == .v4 ? NF.protoIPv4 : NF.protoIPv6 }
-
     /// GETRULE of every rule of `chain` in nat (sent as a dump).
     func ruleDump(_ family: IPFamily, _ chain: String) -> NfnetlinkMessage {
-        NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getRule, family: nfFamily(family),
+        NfnetlinkMessage(subsystem: NF.subsysNftables, type: NftABI.getRule, family: NF.family(family),
                          attributes: NftABI.rules(table: "nat", chain: chain))
     }
 
