@@ -8,7 +8,7 @@ import CNISystem
 import CNITesting
 import Testing
 
-@Suite(.serialized, .enabled(if: TestNamespace.isRoot && SystemIptables.isNftVariant(.v4) && SystemIptables.isNftVariant(.v6),
+@Suite(.serialized, .enabled(if: TestNamespace.isRoot && SystemIptables().isNftVariant(.v4) && SystemIptables().isNftVariant(.v6),
                              "needs root and iptables-nft"))
 struct IptablesNftMasqueradeTests {
     let first = RuleOwner(network: "masqnet", containerID: "first", ifName: "eth0")

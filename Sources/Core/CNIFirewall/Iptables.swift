@@ -23,9 +23,8 @@ public struct SystemIptables: Iptables {
 
     /// Whether `family`'s iptables is iptables-nft: its restore tool resolves (through the alternatives
     /// links) to xtables-nft-multi, so its tables are nf_tables tables that can be read and written in-process.
-    public static func isNftVariant(_ family: IPFamily, searchPath: String = searchPath) -> Bool {
-        guard let path = Subprocess.find(family == .v4 ? "iptables-restore" : "ip6tables-restore", inPath: searchPath),
-              let real = realpath(path, nil) else { return false }
+    public func isNftVariant(_ family: IPFamily) -> Bool {
+        guard let path = try? tool(family, "restore"), let real = realpath(path, nil) else { return false }
         defer { free(real) }
         return (String(cString: real).split(separator: "/").last ?? "").contains("nft")
     }

@@ -42,7 +42,7 @@ public struct BridgeDependencies {
         // iptables-restore is started ahead of its batch (WarmIptables) for the other families.
         let masquerade = { (kind: MasqueradeBackendKind, families: Set<IPFamily>) -> any MasqueradeBackend in
             if kind == .nftables { return NftMasquerade() }
-            let nft = Set(families.filter { SystemIptables.isNftVariant($0) })
+            let nft = Set(families.filter { SystemIptables().isNftVariant($0) })
             let warm = families.subtracting(nft)
             return IptablesMasquerade(warm.isEmpty ? SystemIptables() : WarmIptables(families: warm), inProcess: nft)
         }

@@ -53,14 +53,14 @@ public protocol IptablesKernel {
 
 /// The real kernel, in the calling thread's network namespace.
 public struct SystemIptablesKernel: IptablesKernel {
-    let searchPath: String
+    let iptables: SystemIptables
 
     public init(environment: [String: String] = ["PATH": SystemIptables.searchPath]) {
-        searchPath = (environment["PATH"] ?? "") + ":" + SystemIptables.searchPath
+        iptables = SystemIptables(environment: environment)
     }
 
 
-    public func available(_ family: IPFamily) -> Bool { SystemIptables.isNftVariant(family, searchPath: searchPath) }
+    public func available(_ family: IPFamily) -> Bool { iptables.isNftVariant(family) }
 
     public func chainExists(_ family: IPFamily, _ chain: String) -> Bool? {
         do {
