@@ -29,7 +29,7 @@ public struct NetlinkConntrack: ConntrackFlushing {
     static let protoNum: UInt16 = 1, protoDstPort: UInt16 = 3                 // CTA_PROTO_*
     static let filterOrigFlags: UInt16 = 1, filterReplyFlags: UInt16 = 2     // CTA_FILTER_*
     static let filterOnProtoNum: UInt32 = 1 << 3, filterOnDstPort: UInt32 = 1 << 5   // CTA_FILTER_F_CTA_PROTO_*
-    static let udp: UInt8 = 17
+    static let udp = PortProtocol.udp.number
 
     public func flushUDP(port: Int, family: IPFamily) throws(CNIError) {
         let nfFamily = NF.family(family)

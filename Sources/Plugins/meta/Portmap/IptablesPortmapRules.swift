@@ -92,10 +92,7 @@ public struct IptablesPortmapRules: Sendable {
             lines.append("-A \(top) \(Self.topJump)")
         }
         lines += current.rules(in: Self.dnatChain, jumpingTo: chain).map { "-D \(Self.dnatChain) \($0)" }
-        lines.append(":\(chain) - [0:0]")   // creates, or flushes our own chain
-        lines += chainRules(family).map { "-A \(chain) \($0)" }
-        lines += entryRules(family).map { "-A \(Self.dnatChain) \($0)" }
-        return (lines + ["COMMIT"]).joined(separator: "\n") + "\n"
+        return ownRules(family, after: lines)
     }
 
     /// The batch of the ADD fast path, for a table whose shared chains, rules and jumps were seen to exist
@@ -104,7 +101,13 @@ public struct IptablesPortmapRules: Sendable {
     /// Nil when the family has nothing to map.
     public func fastSetupBatch(_ family: IPFamily) -> String? {
         guard applies(family) else { return nil }
-        var lines = ["*nat"]
+        return ownRules(family, after: ["*nat"])
+    }
+
+    /// `lines`, then this owner's chain (declaring it creates it, or flushes our own), its rules and its
+    /// jumps from CNI-HOSTPORT-DNAT, and COMMIT: the end of both ADD batches.
+    private func ownRules(_ family: IPFamily, after lines: [String]) -> String {
+        var lines = lines
         lines.append(":\(chain) - [0:0]")
         lines += chainRules(family).map { "-A \(chain) \($0)" }
         lines += entryRules(family).map { "-A \(Self.dnatChain) \($0)" }

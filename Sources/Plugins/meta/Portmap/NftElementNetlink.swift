@@ -49,8 +49,6 @@ enum NftElementCodec {
     /// Whether the set holds ranges (`flags interval`).
     static func isInterval(_ set: String) -> Bool { set.hasPrefix("masq") }
 
-    static let protocols: [(String, UInt8)] = [("tcp", 6), ("udp", 17), ("sctp", 132)]
-
     /// The bytes of `text` (`tcp . 8080`, `10.0.0.0/24 . 10.0.0.2`) laid out as `parts`: the start, and
     /// the end when a part is a prefix. Nil when the text does not fit the layout.
     static func encode(_ text: String, _ parts: [Part]) -> (start: [UInt8], end: [UInt8]?)? {
@@ -69,7 +67,7 @@ enum NftElementCodec {
                     start += ip.bytes; end += ip.bytes
                 }
             case .proto:
-                guard let number = protocols.first(where: { $0.0 == word })?.1 ?? UInt8(word) else { return nil }
+                guard let number = PortProtocol(rawValue: word)?.number ?? UInt8(word) else { return nil }
                 start += [number, 0, 0, 0]; end += [number, 0, 0, 0]
             case .port:
                 guard let port = UInt16(word) else { return nil }
@@ -93,7 +91,7 @@ enum NftElementCodec {
                 let value = chunk.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
                 words.append(IPAddress(family: part == .ipv4 ? .v4 : .v6, value: value).description)
             case .proto:
-                words.append(protocols.first { $0.1 == chunk[0] }?.0 ?? String(chunk[0]))
+                words.append(PortProtocol(number: chunk[0])?.rawValue ?? String(chunk[0]))
             case .port:
                 words.append(String(Int(chunk[0]) << 8 | Int(chunk[1])))
             }
