@@ -44,7 +44,7 @@ public final class SysctlInNamespace: NamespaceSysctl {
     }
 
     /// Where `name` is: under its family's directory when it has one, else by absolute path. Called inside the namespace.
-    private func entry(_ name: String) throws(SystemError) -> SysctlEntry {
+    private func entry(_ name: String) throws(SystemError) -> Sysctl.Entry {
         let path = String(Sysctl.path(name).dropFirst("/proc/sys/".count))
         for prefix in ["net/ipv4", "net/ipv6"] where path.hasPrefix(prefix + "/") {
             let directory: FileDescriptor
@@ -58,32 +58,8 @@ public final class SysctlInNamespace: NamespaceSysctl {
                 }
                 directories[prefix] = directory
             }
-            return SysctlEntry(directory: directory, relative: String(path.dropFirst(prefix.count + 1)))
+            return Sysctl.Entry(directory: directory, relative: String(path.dropFirst(prefix.count + 1)))
         }
-        return SysctlEntry(directory: nil, relative: "/proc/sys/" + path)
-    }
-}
-
-/// One /proc/sys entry, by absolute path or relative to an open directory.
-private struct SysctlEntry {
-    let directory: FileDescriptor?
-    let relative: String
-
-    func open(_ flags: Int32) throws(SystemError) -> FileDescriptor {
-        if let directory { return try FileDescriptor(openAt: directory, relative, flags: flags) }
-        return try FileDescriptor(open: relative, flags: flags)
-    }
-
-    /// The entry's value without surrounding whitespace; nil when it does not exist.
-    func read() throws(SystemError) -> String? {
-        do {
-            return String(decoding: try open(O_RDONLY).readAll(), as: UTF8.self).trimmingWhitespace()
-        } catch where error.errno == ENOENT {
-            return nil
-        }
-    }
-
-    func write(_ value: String) throws(SystemError) {
-        try open(O_WRONLY | O_TRUNC).writeAll(Array(value.utf8))
+        return Sysctl.Entry(directory: nil, relative: "/proc/sys/" + path)
     }
 }

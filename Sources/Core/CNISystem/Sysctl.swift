@@ -1,4 +1,6 @@
 // Sysctl: reads and writes /proc/sys entries of the calling thread's network namespace.
+import Glibc
+
 public enum Sysctl {
     /// The /proc/sys path for a dotted or slashed name ("net.ipv4.ip_forward" or "net/ipv4/ip_forward").
     /// Interface names may contain dots, so a name with a slash is taken as already slashed.
@@ -7,13 +9,33 @@ public enum Sysctl {
     }
 
     public static func read(_ name: String) throws(SystemError) -> String? {
-        try FileSystem.readText(path(name)).map { $0.trimmingWhitespace() }
+        try Entry(directory: nil, relative: path(name)).read()
     }
 
-    /// Writes `value` unless the entry already holds it.
-    public static func write(_ name: String, _ value: String) throws(SystemError) {
-        if try read(name) == value { return }
-        try FileSystem.write(path(name), contents: Array(value.utf8))
+    /// One /proc/sys entry, by absolute path (`directory` nil) or relative to an open directory.
+    public struct Entry {
+        public let directory: FileDescriptor?
+        public let relative: String
+
+        public init(directory: FileDescriptor?, relative: String) { self.directory = directory; self.relative = relative }
+
+        func open(_ flags: Int32) throws(SystemError) -> FileDescriptor {
+            if let directory { return try FileDescriptor(openAt: directory, relative, flags: flags) }
+            return try FileDescriptor(open: relative, flags: flags)
+        }
+
+        /// The entry's value without surrounding whitespace; nil when it does not exist.
+        public func read() throws(SystemError) -> String? {
+            do {
+                return String(decoding: try open(O_RDONLY).readAll(), as: UTF8.self).trimmingWhitespace()
+            } catch where error.errno == ENOENT {
+                return nil
+            }
+        }
+
+        public func write(_ value: String) throws(SystemError) {
+            try open(O_WRONLY | O_TRUNC).writeAll(Array(value.utf8))
+        }
     }
 }
 

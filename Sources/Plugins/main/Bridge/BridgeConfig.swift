@@ -1,5 +1,6 @@
 // BridgeConfig: every key of the bridge plugin's config, parsed and validated before any side effect.
 import CNIFirewall
+import CNIIPAM
 import CNIJSON
 import CNIPlugin
 import CNISpec
@@ -126,18 +127,14 @@ public struct BridgeConfig: Sendable {
         return mac
     }
 
-    /// The address families the IPAM config names (`ipam.ranges[][].subnet`, `ipam.subnet`,
-    /// `ipam.addresses[].address`); IPv4 when it names none. Only a hint, for starting tools early
-    /// (ADD alone asks): the result decides.
+    /// The address families the IPAM config names: its range sets as host-local reads them
+    /// (RangeConfiguration), and static `ipam.addresses[].address`; IPv4 when it names none. Only a
+    /// hint, for preparing the masquerade backend (ADD alone asks): the result decides.
     static func expectedFamilies(_ request: Request) -> Set<IPFamily> {
-        let ipam = request.config.raw["ipam"]
-        var texts: [String] = []
-        for set in ipam?["ranges"]?.arrayValue ?? [] {
-            for range in set.arrayValue ?? [] { texts += [range["subnet"]?.stringValue].compactMap { $0 } }
-        }
-        texts += [ipam?["subnet"]?.stringValue].compactMap { $0 }
-        texts += (ipam?["addresses"]?.arrayValue ?? []).compactMap { $0["address"]?.stringValue }
-        let found = Set(texts.compactMap { IPNetwork($0)?.family })
+        let config = request.config
+        let sets = config.ipam.flatMap { try? RangeConfiguration.rangeSets(ipam: $0, runtimeConfig: config.runtimeConfig) } ?? []
+        let addresses = (config.ipam?["addresses"]?.arrayValue ?? []).compactMap { $0["address"]?.stringValue }
+        let found = Set(sets.map(\.family)).union(addresses.compactMap { IPNetwork($0)?.family })
         return found.isEmpty ? [.v4] : found
     }
 }

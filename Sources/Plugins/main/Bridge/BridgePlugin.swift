@@ -134,7 +134,6 @@ public struct BridgePlugin: Plugin {
                 // The other backend too, best effort: the config may have switched since the ADD.
                 let other: MasqueradeBackendKind = config.ipMasqBackend == .iptables ? .nftables : .iptables
                 try? deps.masquerade(other).teardown(owner(request), addresses: known)
-                StepTiming.mark("other backend's masquerade removed")
             }
         }
         // The lease goes as soon as no interface holds its addresses: now when they were removed (or

@@ -17,9 +17,10 @@ struct ContainerInterface {
         } else {
             _ = try sysctl.set("net/ipv6/conf/\(ifName)/accept_dad", "0")
         }
-        try netlink.setIPv4Conf(.arpNotify, 1, of: try netlink.requireLink(named: ifName))
+        let link = try netlink.requireLink(named: ifName)
+        try netlink.setIPv4Conf(.arpNotify, 1, of: link)
         if config.isL2 {
-            if !config.disableContainerInterface { try netlink.setUp(try netlink.requireLink(named: ifName)) }
+            if !config.disableContainerInterface { try netlink.setUp(link) }
             return
         }
         try InterfaceConfigurator(netlink: netlink, sysctl: sysctl).configure(ifName, with: result)

@@ -79,7 +79,7 @@ public struct MacvlanPlugin: Plugin {
         _ = try? sysctl.set("net/ipv4/conf/\(ifName)/arp_notify", "1")
         _ = try? sysctl.set("net/ipv6/conf/\(ifName)/ndisc_notify", "1")
         if config.isL2 {
-            try container.setUp(try container.requireLink(named: ifName))
+            try container.setUp(link)
         } else {
             try InterfaceConfigurator(netlink: container, sysctl: sysctl).configure(ifName, with: result)
         }
