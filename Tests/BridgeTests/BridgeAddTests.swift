@@ -46,6 +46,20 @@ import Testing
         #expect(h.hostSysctl.values["net/ipv6/conf/all/forwarding"] == "1")
     }
 
+    static let ipamFamilies: [(JSON, Set<IPFamily>)] = [
+        (["type": "fake-ipam", "ranges": [[["subnet": "10.1.0.0/16"]], [["subnet": "fd00:1::/64"]]]], [.v4, .v6]),
+        (["type": "fake-ipam", "subnet": "fd00:2::/64"], [.v6]),
+        (["type": "fake-ipam", "addresses": [["address": "fd00:3::5/64"]]], [.v6]),
+        (["type": "fake-ipam"], [.v4]),
+    ]
+
+    @Test(arguments: ipamFamilies)
+    func masqueradeIsPreparedForTheFamiliesTheIPAMConfigNames(_ ipam: JSON, _ families: Set<IPFamily>) throws {
+        let h = BridgeHarness()
+        _ = try h.add(netconf(["ipMasq": true], ipam: ipam))
+        #expect(h.prepared.families == [families])
+    }
+
     @Test func bridgeAcceptRAThatNetlinkReportsOffIsNotWrittenAgain() throws {
         let h = BridgeHarness()
         _ = h.host.seedLink("br-test", kind: "bridge", up: true)

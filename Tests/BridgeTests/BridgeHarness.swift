@@ -27,6 +27,8 @@ final class BridgeHarness {
     let iptables = FakeMasquerade(name: "iptables")
     let nftables = FakeMasquerade(name: "nftables")
     let macSpoof = FakeMacSpoofRules()
+    /// The address families each ADD prepared its masquerade backend for.
+    let prepared = PreparedFamilies()
     let lockDirectory: String
 
     var containerID = "c1"
@@ -49,7 +51,7 @@ final class BridgeHarness {
 
     var plugin: BridgePlugin {
         let kernel = kernel, host = host, hostSysctl = hostSysctl, containerSysctl = containerSysctl
-        let iptables = iptables, nftables = nftables
+        let iptables = iptables, nftables = nftables, prepared = prepared
         return BridgePlugin(dependencies: BridgeDependencies(
             host: { () throws(CNIError) in host },
             container: { (ns) throws(CNIError) in kernel.netlink(at: ns.path) },
@@ -58,7 +60,11 @@ final class BridgeHarness {
             ipam: ipam,
             masquerade: { $0 == .nftables ? nftables as any MasqueradeBackend : iptables },
             lockDirectory: lockDirectory,
-            macSpoofCheck: macSpoof.factory()))
+            macSpoofCheck: macSpoof.factory(),
+            preparedMasquerade: { kind, families in
+                prepared.families.append(families)
+                return kind == .nftables ? nftables : iptables
+            }))
     }
 
     /// Runs one verb with `config` on stdin.
@@ -113,3 +119,8 @@ func reportedError(_ out: Outcome, sourceLocation: SourceLocation = #_sourceLoca
 }
 
 let l2: JSON = .object(JSONObject())
+
+/// Records what `preparedMasquerade` was asked for.
+final class PreparedFamilies: @unchecked Sendable {
+    var families: [Set<IPFamily>] = []
+}
