@@ -11,10 +11,7 @@ extension NetlinkSocket {
     /// nil when the kernel does not say (no such family).
     public func forwarding(_ family: IPFamily) throws(CNIError) -> Bool? {
         var request = NetconfRequest()
-        request.header.nlmsg_len = UInt32(MemoryLayout<NetconfRequest>.size)
-        request.header.nlmsg_type = UInt16(RTM_GETNETCONF)
-        request.header.nlmsg_flags = UInt16(NLM_F_REQUEST)
-        request.header.nlmsg_seq = Self.rawSeq
+        request.header = Self.rawHeader(RTM_GETNETCONF, size: MemoryLayout<NetconfRequest>.size)
         request.family = UInt8(NLAddress.family(family))
         request.attrLength = 8
         request.attrType = UInt16(NETCONFA_IFINDEX)
@@ -30,10 +27,7 @@ extension NetlinkSocket {
     /// link is gone or has no IPv6 settings (IPv6 disabled).
     public func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int? {
         var request = LinkRequest()
-        request.header.nlmsg_len = UInt32(MemoryLayout<LinkRequest>.size)
-        request.header.nlmsg_type = UInt16(RTM_GETLINK)
-        request.header.nlmsg_flags = UInt16(NLM_F_REQUEST)
-        request.header.nlmsg_seq = Self.rawSeq
+        request.header = Self.rawHeader(RTM_GETLINK, size: MemoryLayout<LinkRequest>.size)
         request.info.ifi_index = Int32(link.index)
         return try exchange(request, "reading net.ipv6.conf.\(link.name).\(conf.name)", reply: UInt16(RTM_NEWLINK)) { header in
             guard let spec = nlmsg_find_attr(header, Int32(MemoryLayout<ifinfomsg>.size), Int32(IFLA_AF_SPEC)),
@@ -50,6 +44,16 @@ extension NetlinkSocket {
     /// and moves it by one per request, so it will not be near this before 2106; and nothing of libnl's is
     /// ever pending when these run.
     static let rawSeq: UInt32 = 0xffff_ff00
+
+    /// The header of a raw request of `size` bytes: NLM_F_REQUEST (no ack) and `rawSeq`.
+    static func rawHeader(_ type: Int, size: Int) -> nlmsghdr {
+        var header = nlmsghdr()
+        header.nlmsg_len = UInt32(size)
+        header.nlmsg_type = UInt16(type)
+        header.nlmsg_flags = UInt16(NLM_F_REQUEST)
+        header.nlmsg_seq = rawSeq
+        return header
+    }
 
     /// Sends `request` (an nlmsghdr with NLM_F_REQUEST and `rawSeq`, and its body; no NLM_F_ACK) on the socket's descriptor and hands the
     /// reply of type `reply` to `parse`. Nothing is left queued for libnl, and its sequence counter does not
@@ -89,14 +93,6 @@ extension NetlinkSocket {
             }
         }
     }
-}
-
-/// One of a link's IPv6 settings (`DEVCONF_*`, linux/ipv6.h), as `sysctl net.ipv6.conf.<link>.<name>`.
-public enum IPv6DeviceConf: Sendable, Hashable {
-    case acceptRA
-
-    public var name: String { "accept_ra" }
-    var index: Int { Int(DEVCONF_ACCEPT_RA) }
 }
 
 /// RTM_GETNETCONF for one ifindex: nlmsghdr, struct netconfmsg (padded to 4), one s32 attribute.

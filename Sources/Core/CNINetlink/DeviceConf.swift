@@ -1,4 +1,4 @@
-// IPv4DeviceConf: the net.ipv4.conf.<link> settings plugins change over netlink instead of /proc/sys.
+// DeviceConf: the net.ipv4.conf.<link> and net.ipv6.conf.<link> settings plugins set or read over netlink instead of /proc/sys.
 internal import CNetlink
 
 /// One per-link IPv4 setting (`struct ipv4_devconf`, linux/ip.h), as `sysctl net.ipv4.conf.<link>.<name>`.
@@ -21,4 +21,12 @@ public enum IPv4DeviceConf: Sendable, CaseIterable {
         case .arpNotify: UInt32(IPV4_DEVCONF_ARP_NOTIFY)
         }
     }
+}
+
+/// One of a link's IPv6 settings (`DEVCONF_*`, linux/ipv6.h), as `sysctl net.ipv6.conf.<link>.<name>`.
+public enum IPv6DeviceConf: Sendable, Hashable {
+    case acceptRA
+
+    public var name: String { "accept_ra" }
+    var index: Int { Int(DEVCONF_ACCEPT_RA) }
 }
