@@ -76,12 +76,9 @@ public struct MasqueradeRules: Sendable {
     /// table first. iptables-restore applies a batch atomically and rejects all of it if a rule is
     /// missing or the chain is still used by another interface's jump; the caller then reads the table.
     public func knownTeardownBatch(family: IPFamily) -> String? {
-        let own = addresses.filter { $0.family == family }
-        guard !own.isEmpty else { return nil }
+        guard let plan = plan(family) else { return nil }
         var lines = ["*nat"]
-        for a in own {
-            lines.append("-D POSTROUTING -s \(IPNetwork(address: a.address, prefixLength: family.bits)) \(comment()) -j \(chain)")
-        }
+        lines += plan.sources.map { "-D POSTROUTING -s \($0) \(comment()) -j \(chain)" }
         lines += ["-F \(chain)", "-X \(chain)", "COMMIT"]
         return lines.joined(separator: "\n") + "\n"
     }

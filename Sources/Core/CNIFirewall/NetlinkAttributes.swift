@@ -130,10 +130,9 @@ public struct NfnetlinkMessage: Sendable {
     }
 }
 
-/// A message the kernel sent back (not an ack): its type, nfgenmsg family and attributes.
+/// A message the kernel sent back (not an ack): its type and attributes.
 public struct NfnetlinkReply: Sendable {
     public let type: UInt8
-    public let family: UInt8
     /// The attribute bytes after the nfgenmsg header.
     public let body: [UInt8]
 

@@ -138,10 +138,9 @@ public final class NfnetlinkSocket {
                     let code = length >= 20 ? Int32(bitPattern: u32(at + 16)) : 0
                     keepGoing = try handle(nil, seq, -code)
                 default:
-                    let family = length >= 20 ? buffer[at + 16] : 0
                     // Copied out, so replies never share (and copy on write) the whole receive buffer.
                     let body = Array(buffer[(at + min(20, length))..<(at + length)])
-                    keepGoing = try handle(NfnetlinkReply(type: UInt8(type & 0xff), family: family, body: body), seq, nil)
+                    keepGoing = try handle(NfnetlinkReply(type: UInt8(type & 0xff), body: body), seq, nil)
                 }
                 if !keepGoing { return }
                 at += (length + 3) & ~3
