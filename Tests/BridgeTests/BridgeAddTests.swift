@@ -23,7 +23,9 @@ import Testing
         #expect(result.ips.first?.gateway == nil, "no isGateway: no gateway invented")
         #expect(result.routes.isEmpty)
         #expect(h.ipam.verbs == ["ADD"])
-        #expect(h.container.addressesOf("eth0") == [IPNetwork("10.22.0.5/16")!])
+        let eth0MAC = try #require(h.container.linkNamed("eth0")?.mac)
+        #expect(h.container.addressesOf("eth0") == [eth0MAC.eui64LinkLocal, IPNetwork("10.22.0.5/16")!],
+                "the link-local added with nodad (IPv4-only: no accept_dad sysctl), then IPAM's")
         #expect(h.container.linkNamed("eth0")?.isUp == true)
         #expect(h.host.linkNamed(hostVeth)?.masterIndex == h.host.linkNamed("br-test")?.index)
     }

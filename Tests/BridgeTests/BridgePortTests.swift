@@ -12,7 +12,7 @@ import Testing
         _ = try h.add(netconf(["hairpinMode": .bool(hairpin), "portIsolation": .bool(isolated)]))
         let port = try #require(h.hostVeths.first)
         #expect(h.host.portFlags[port] == FakeBridgePortFlags(hairpin: hairpin, isolated: isolated))
-        #expect(h.hostSysctl.values["net/ipv6/conf/\(port)/accept_ra"] == "0")
+        #expect(h.hostSysctl.values["net/ipv6/conf/\(port)/accept_ra"] == nil, "a bridge port's own IPv6 stack sees no frames")
         #expect(h.host.linkNamed(port)?.isUp == true)
     }
 
@@ -22,7 +22,7 @@ import Testing
         let port = try #require(h.hostVeths.first)
         #expect(h.host.noIPv6Addresses == [port])
         let calls = h.host.calls
-        let off = try #require(calls.firstIndex(of: "disableIPv6AddressGeneration \(port)"))
+        let off = try #require(calls.firstIndex(of: "setIPv6AddressGeneration \(port) none"))
         let up = try #require(calls.firstIndex(of: "setLink \(port) up"))
         #expect(off < up)
     }
@@ -105,12 +105,49 @@ import Testing
 
     @Test(arguments: [false, true])
     func dadSysctlsInTheContainer(_ enabled: Bool) throws {
-        let h = BridgeHarness()
+        let h = BridgeHarness(addresses: ["10.22.0.5/16", "fd00:22::5/64"])
         _ = try h.add(netconf(["enabledad": .bool(enabled)]))
         #expect(h.containerSysctl.values["net/ipv6/conf/eth0/accept_dad"] == (enabled ? "1" : "0"))
         #expect(h.containerSysctl.values["net/ipv6/conf/eth0/enhanced_dad"] == (enabled ? "1" : nil))
+        #expect(h.container.base.addressGenerationTable["eth0"] == nil, "the kernel makes the link-local")
         // arp_notify is set over netlink (IFLA_INET_CONF), not through /proc/sys
         #expect(h.container.base.ipv4ConfTable["eth0"]?[.arpNotify] == 1)
         #expect(h.containerSysctl.values["net/ipv4/conf/eth0/arp_notify"] == nil)
+    }
+
+    /// Without IPv6 addresses, DAD is kept off the link-local by adding it ourselves with nodad (before
+    /// the link is up, addrgenmode none), so the container's /proc/sys/net/ipv6 is never looked up.
+    @Test(arguments: [true, false])
+    func ipv4OnlyPodGetsItsLinkLocalWithoutDADAndNoSysctl(_ layer2: Bool) throws {
+        let h = BridgeHarness()
+        _ = try h.add(layer2 ? netconf(ipam: l2) : netconf())
+        let eth0 = try #require(h.container.linkNamed("eth0"))
+        let mac = try #require(eth0.mac)
+        #expect(h.containerSysctl.values.isEmpty)
+        #expect(h.container.base.addressGenerationTable["eth0"] == IPv6AddressGeneration.none)
+        let added = "addAddress \(mac.eui64LinkLocal) eth0"
+        #expect(h.container.base.addressTable.contains { $0.address == mac.eui64LinkLocal && $0.flags.contains(.noDAD) })
+        let calls = h.container.calls
+        let mode = try #require(calls.firstIndex(of: "setIPv6AddressGeneration eth0 none"))
+        let address = try #require(calls.firstIndex(of: added), "calls: \(calls)")
+        let up = try #require(calls.firstIndex(of: "setLink eth0 up"))
+        #expect(mode < address && address < up)
+    }
+
+    @Test(arguments: [IPv6AddressGeneration.stablePrivacy, .random, .none])
+    func otherAddressGenerationModesKeepTheSysctl(_ mode: IPv6AddressGeneration) throws {
+        let h = BridgeHarness()
+        h.container.base.defaultAddressGeneration = mode
+        _ = try h.add(netconf())
+        #expect(h.containerSysctl.values["net/ipv6/conf/eth0/accept_dad"] == "0")
+        #expect(!h.container.calls.contains { $0.hasPrefix("setIPv6AddressGeneration") })
+    }
+
+    @Test func linkLocalThatCannotBeAddedFallsBackToTheSysctl() throws {
+        let h = BridgeHarness()
+        h.container.failures["addAddress"] = CNIError(.systemFailure, "adding fe80::/64 to eth0: Permission denied")
+        _ = try h.add(netconf(ipam: l2))
+        #expect(h.containerSysctl.values["net/ipv6/conf/eth0/accept_dad"] == "0")
+        #expect(h.container.base.addressGenerationTable["eth0"] == .eui64, "addrgenmode put back")
     }
 }

@@ -52,4 +52,10 @@ import Testing
         #expect(MACAddress("0a:1b:2c:3d:4e:zz") == nil)
         #expect(MACAddress("01:00:5e:00:00:01")!.isMulticast)
     }
+
+    @Test func eui64LinkLocalFlipsTheUniversalBitAndInsertsFFFE() {
+        #expect(MACAddress("52:54:00:12:34:56")!.eui64LinkLocal.description == "fe80::5054:ff:fe12:3456/64")
+        #expect(MACAddress("00:00:00:00:00:00")!.eui64LinkLocal.description == "fe80::200:ff:fe00:0/64")
+        #expect(MACAddress("ff:ff:ff:ff:ff:ff")!.eui64LinkLocal.description == "fe80::fdff:ffff:feff:ffff/64")
+    }
 }

@@ -4,6 +4,7 @@ import CNINetlink
 import CNISpec
 import CNISystem
 import CNITesting
+import Glibc
 import Testing
 
 @Suite(.serialized, .enabled(if: TestNamespace.isRoot, "needs root to create network namespaces"))
@@ -104,9 +105,36 @@ struct LinkTests {
         _ = try NetlinkSocket(in: container.namespace)
             .createVeth(VethOptions(name: "eth0", peerName: "vethport1", peerNamespace: host.namespace))
         let port = try #require(try nl.link(named: "vethport1"))
-        try nl.disableIPv6AddressGeneration(of: port)
+        try nl.setIPv6AddressGeneration(.none, of: port)
+        #expect(try nl.ipv6AddressGeneration(of: port) == IPv6AddressGeneration.none)
         try nl.setUp(port)
         #expect(try nl.addresses(of: port, family: .v6).isEmpty)
+    }
+
+    /// The link-local the bridge adds itself (nodad, addrgenmode none) is the one the kernel makes in eui64 mode.
+    @Test func eui64LinkLocalMatchesTheKernelsAndNodadSkipsDAD() throws {
+        let host = try TestNamespace(), container = try TestNamespace()
+        try host.addUnreachableDefaultRoutes()
+        let nl = try NetlinkSocket(in: container.namespace)
+        let kernelMade = try nl.createVeth(VethOptions(name: "eth0", peerName: "vethll1", peerNamespace: host.namespace))
+        let ours = try nl.createVeth(VethOptions(name: "eth1", peerName: "vethll2", peerNamespace: host.namespace))
+        let hostNL = try NetlinkSocket(in: host.namespace)
+        for peer in ["vethll1", "vethll2"] { try hostNL.setUp(try #require(try hostNL.link(named: peer))) }
+        #expect(try nl.ipv6AddressGeneration(of: kernelMade) == .eui64)
+        try nl.setIPv6AddressGeneration(.none, of: ours)
+        try nl.addAddress(try #require(ours.mac).eui64LinkLocal, to: ours, noDAD: true)
+        try nl.setUp(kernelMade)
+        try nl.setUp(ours)
+        var kernelLL: [IPNetwork] = []
+        for _ in 0..<200 where kernelLL.isEmpty {   // the kernel adds it once linkwatch has the link up
+            kernelLL = try nl.addresses(of: kernelMade, family: .v6).map(\.address)
+            if kernelLL.isEmpty { usleep(10_000) }
+        }
+        #expect(kernelLL == [try #require(kernelMade.mac).eui64LinkLocal])
+        let ourLL = try nl.addresses(of: ours, family: .v6)
+        #expect(ourLL.map(\.address) == [try #require(ours.mac).eui64LinkLocal])
+        #expect(ourLL.allSatisfy { !$0.flags.contains(.tentative) && $0.flags.contains(.noDAD) })
+        #expect(try nl.routes(family: .v6).contains { $0.destination == IPNetwork("fe80::/64")! && $0.linkIndex == ours.index })
     }
 
     @Test func macvlanIsCreatedInTheTargetNamespace() throws {

@@ -5,9 +5,6 @@ import CNISpec
 public protocol BridgeNetlink: RouteNetlink {
     /// `ip link set dev NAME promisc on|off`
     func setPromiscuous(_ on: Bool, of link: Link) throws(CNIError)
-    /// `ip link set dev PORT addrgenmode none`, before it is up: the port gets no IPv6 link-local address
-    /// and the host no fe80::/64 route through it (a bridge port needs neither).
-    func disableIPv6AddressGeneration(of port: Link) throws(CNIError)
     /// `bridge link set dev PORT hairpin on|off isolated on|off` (nil leaves a flag as it is)
     func setBridgePort(_ port: Link, hairpin: Bool?, isolated: Bool?) throws(CNIError)
     /// `ip link set dev BRIDGE type bridge vlan_filtering 1|0`

@@ -1,4 +1,5 @@
-// DeviceConf: the net.ipv4.conf.<link> and net.ipv6.conf.<link> settings plugins set or read over netlink instead of /proc/sys.
+// DeviceConf: the net.ipv4.conf.<link> and net.ipv6.conf.<link> settings plugins set or read over netlink instead of
+// /proc/sys, and a link's IPv6 address generation mode.
 internal import CNetlink
 
 /// One per-link IPv4 setting (`struct ipv4_devconf`, linux/ip.h), as `sysctl net.ipv4.conf.<link>.<name>`.
@@ -29,4 +30,19 @@ public enum IPv6DeviceConf: Sendable, Hashable {
 
     public var name: String { "accept_ra" }
     var index: Int { Int(DEVCONF_ACCEPT_RA) }
+}
+
+/// How the kernel makes a link's IPv6 link-local address (`ip link set dev NAME addrgenmode MODE`,
+/// IN6_ADDR_GEN_MODE_*, linux/if_link.h). A new link takes `net.ipv6.conf.default.addr_gen_mode`.
+public enum IPv6AddressGeneration: UInt8, Sendable, CustomStringConvertible {
+    case eui64 = 0, none = 1, stablePrivacy = 2, random = 3
+
+    public var description: String {
+        switch self {
+        case .eui64: "eui64"
+        case .none: "none"
+        case .stablePrivacy: "stable_secret"
+        case .random: "random"
+        }
+    }
 }

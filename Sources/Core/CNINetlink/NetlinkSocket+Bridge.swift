@@ -9,16 +9,6 @@ extension NetlinkSocket: BridgeNetlink {
                  flags: on ? UInt32(IFF_PROMISC.rawValue) : 0, change: UInt32(IFF_PROMISC.rawValue)) { _ in }
     }
 
-    public func disableIPv6AddressGeneration(of port: Link) throws(CNIError) {
-        try send(Int32(RTM_SETLINK), family: AF_UNSPEC, port, "setting addrgenmode none on \(port.name)") { msg throws(CNIError) in
-            try NetlinkMessage.nest(msg, Int32(IFLA_AF_SPEC)) { () throws(CNIError) in
-                try NetlinkMessage.nest(msg, Int32(AF_INET6)) { () throws(CNIError) in
-                    try NetlinkMessage.put(nla_put_u8(msg, Int32(IFLA_INET6_ADDR_GEN_MODE), UInt8(IN6_ADDR_GEN_MODE_NONE.rawValue)))
-                }
-            }
-        }
-    }
-
     public func setBridgePort(_ port: Link, hairpin: Bool?, isolated: Bool?) throws(CNIError) {
         if hairpin == nil && isolated == nil { return }
         try send(Int32(RTM_SETLINK), family: AF_BRIDGE, port, "setting bridge port flags on \(port.name)") { msg throws(CNIError) in
@@ -74,7 +64,8 @@ extension NetlinkSocket: BridgeNetlink {
     }
 
     /// Builds one link message for `link`, lets `fill` add attributes, sends it and waits for the ack.
-    private func send(_ type: Int32, family: Int32, _ link: Link, _ what: String, flags: UInt32 = 0, change: UInt32 = 0,
+    /// (Also used by NetlinkSocket+Links for addrgenmode.)
+    func send(_ type: Int32, family: Int32, _ link: Link, _ what: String, flags: UInt32 = 0, change: UInt32 = 0,
                       _ fill: (OpaquePointer) throws(CNIError) -> Void) throws(CNIError) {
         guard let msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | NLM_F_ACK) else {
             throw CNIError(.systemFailure, "\(what): out of memory")

@@ -1,5 +1,6 @@
 // NetlinkSocket+Links: looking up, listing, changing and deleting links.
 import CNISpec
+import Glibc
 internal import CNetlink
 
 extension NetlinkSocket {
@@ -51,6 +52,18 @@ extension NetlinkSocket {
     public func setIPv4Conf(_ conf: IPv4DeviceConf, _ value: Int, of link: Link) throws(CNIError) {
         try change(link, "setting net.ipv4.conf.\(link.name).\(conf.name)=\(value)") {
             _ = rtnl_link_inet_set_conf($0, conf.id, UInt32(truncatingIfNeeded: value))
+        }
+    }
+
+    /// `ip link set dev NAME addrgenmode MODE`, as IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_ADDR_GEN_MODE of an
+    /// RTM_SETLINK (hand-built: libnl 3.7's setter needs its inet6 module, which a static link drops).
+    public func setIPv6AddressGeneration(_ mode: IPv6AddressGeneration, of link: Link) throws(CNIError) {
+        try send(Int32(RTM_SETLINK), family: AF_UNSPEC, link, "setting addrgenmode \(mode) on \(link.name)") { msg throws(CNIError) in
+            try NetlinkMessage.nest(msg, Int32(IFLA_AF_SPEC)) { () throws(CNIError) in
+                try NetlinkMessage.nest(msg, Int32(AF_INET6)) { () throws(CNIError) in
+                    try NetlinkMessage.put(nla_put_u8(msg, Int32(IFLA_INET6_ADDR_GEN_MODE), mode.rawValue))
+                }
+            }
         }
     }
 

@@ -26,17 +26,33 @@ extension NetlinkSocket {
     /// `sysctl net.ipv6.conf.NAME.<conf>` from the link's IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_CONF; nil when the
     /// link is gone or has no IPv6 settings (IPv6 disabled).
     public func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int? {
-        var request = LinkRequest()
-        request.header = Self.rawHeader(RTM_GETLINK, size: MemoryLayout<LinkRequest>.size)
-        request.info.ifi_index = Int32(link.index)
-        return try exchange(request, "reading net.ipv6.conf.\(link.name).\(conf.name)", reply: UInt16(RTM_NEWLINK)) { header in
-            guard let spec = nlmsg_find_attr(header, Int32(MemoryLayout<ifinfomsg>.size), Int32(IFLA_AF_SPEC)),
-                  let inet6 = nla_find(nla_data(spec).assumingMemoryBound(to: nlattr.self), nla_len(spec), AF_INET6),
-                  let values = nla_find(nla_data(inet6).assumingMemoryBound(to: nlattr.self), nla_len(inet6), Int32(IFLA_INET6_CONF))
-            else { return nil }
+        try inet6Attribute(Int32(IFLA_INET6_CONF), of: link, "reading net.ipv6.conf.\(link.name).\(conf.name)") { values in
             let count = Int(nla_len(values)) / 4
             guard conf.index < count else { return nil }
             return Int(nla_data(values).load(fromByteOffset: conf.index * 4, as: Int32.self))
+        }
+    }
+
+    /// The link's `addrgenmode` (`ip -d link show`), from its IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_ADDR_GEN_MODE;
+    /// nil when the link is gone or has no IPv6 settings.
+    public func ipv6AddressGeneration(of link: Link) throws(CNIError) -> IPv6AddressGeneration? {
+        try inet6Attribute(Int32(IFLA_INET6_ADDR_GEN_MODE), of: link, "reading addrgenmode of \(link.name)") { value in
+            IPv6AddressGeneration(rawValue: nla_get_u8(value))
+        }
+    }
+
+    /// One attribute of the AF_INET6 part of the link's RTM_GETLINK reply, handed to `parse`.
+    private func inet6Attribute<T>(_ type: Int32, of link: Link, _ what: String,
+                                   _ parse: (UnsafeMutablePointer<nlattr>) -> T?) throws(CNIError) -> T? {
+        var request = LinkRequest()
+        request.header = Self.rawHeader(RTM_GETLINK, size: MemoryLayout<LinkRequest>.size)
+        request.info.ifi_index = Int32(link.index)
+        return try exchange(request, what, reply: UInt16(RTM_NEWLINK)) { header in
+            guard let spec = nlmsg_find_attr(header, Int32(MemoryLayout<ifinfomsg>.size), Int32(IFLA_AF_SPEC)),
+                  let inet6 = nla_find(nla_data(spec).assumingMemoryBound(to: nlattr.self), nla_len(spec), AF_INET6),
+                  let value = nla_find(nla_data(inet6).assumingMemoryBound(to: nlattr.self), nla_len(inet6), type)
+            else { return nil }
+            return parse(value)
         }
     }
 

@@ -31,6 +31,10 @@ public protocol RouteNetlink: AnyObject {
     func forwarding(_ family: IPFamily) throws(CNIError) -> Bool?
     /// `sysctl net.ipv6.conf.NAME.<conf>`, read over netlink; nil when the link has no IPv6 settings
     func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int?
+    /// `ip -d link show dev NAME`'s addrgenmode; nil when the link has no IPv6 settings
+    func ipv6AddressGeneration(of link: Link) throws(CNIError) -> IPv6AddressGeneration?
+    /// `ip link set dev NAME addrgenmode MODE` (takes effect the next time the link comes up)
+    func setIPv6AddressGeneration(_ mode: IPv6AddressGeneration, of link: Link) throws(CNIError)
 
     // MARK: Creating links
 

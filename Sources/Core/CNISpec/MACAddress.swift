@@ -28,4 +28,12 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var isMulticast: Bool { bytes[0] & 1 == 1 }
+
+    /// The IPv6 link-local address the kernel gives a link with this MAC in `addrgenmode eui64`:
+    /// fe80::/64 with the modified EUI-64 interface identifier (RFC 4291 appendix A).
+    public var eui64LinkLocal: IPNetwork {
+        let b = bytes
+        let id = [b[0] ^ 0x02, b[1], b[2], 0xff, 0xfe, b[3], b[4], b[5]].reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
+        return IPNetwork(address: .v6(UInt128(0xfe80) << 112 | id), prefixLength: 64)
+    }
 }

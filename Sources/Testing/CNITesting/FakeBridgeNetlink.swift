@@ -36,8 +36,8 @@ public final class FakeBridgeNetlink: BridgeNetlink, FakeRouteNetlinkWrapper {
 
     /// Link names with promiscuous mode on.
     public private(set) var promiscuous: Set<String> = []
-    /// Ports set to `addrgenmode none`.
-    public private(set) var noIPv6Addresses: Set<String> = []
+    /// Links set to `addrgenmode none`.
+    public var noIPv6Addresses: Set<String> { Set(base.addressGenerationTable.filter { $0.value == .none }.keys) }
     /// Bridge names with vlan_filtering on.
     public private(set) var vlanFiltering: Set<String> = []
     /// Port flags by port name.
@@ -73,11 +73,6 @@ public final class FakeBridgeNetlink: BridgeNetlink, FakeRouteNetlinkWrapper {
     public func setPromiscuous(_ on: Bool, of link: Link) throws(CNIError) {
         try base.record("setPromiscuous", "\(link.name) \(on ? "on" : "off")")
         if on { promiscuous.insert(link.name) } else { promiscuous.remove(link.name) }
-    }
-
-    public func disableIPv6AddressGeneration(of port: Link) throws(CNIError) {
-        try base.record("disableIPv6AddressGeneration", port.name)
-        noIPv6Addresses.insert(port.name)
     }
 
     public func setBridgePort(_ port: Link, hairpin: Bool?, isolated: Bool?) throws(CNIError) {

@@ -15,6 +15,10 @@ public final class FakeRouteNetlink: RouteNetlink {
     public var ipv4ConfTable: [String: [IPv4DeviceConf: Int]] = [:]
     /// What `ipv6Conf(_:of:)` answers, by link name (unset: nil, "not reported").
     public var ipv6ConfTable: [String: [IPv6DeviceConf: Int]] = [:]
+    /// `addrgenmode` by link name, set through `setIPv6AddressGeneration` or seeded; a link not in it
+    /// answers `defaultAddressGeneration` (nil: "no IPv6 settings").
+    public var addressGenerationTable: [String: IPv6AddressGeneration] = [:]
+    public var defaultAddressGeneration: IPv6AddressGeneration? = .eui64
     /// What `forwarding(_:)` answers per family (unset: nil, "not reported").
     public var forwardingTable: [IPFamily: Bool] = [:]
     /// Errors to throw, keyed by operation name ("setLink", "addAddress", "addRoute", "createVeth", ...).
@@ -92,6 +96,19 @@ public final class FakeRouteNetlink: RouteNetlink {
     public func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int? {
         try record("ipv6Conf", "\(link.name) \(conf.name)")
         return ipv6ConfTable[link.name]?[conf]
+    }
+
+    public func ipv6AddressGeneration(of link: Link) throws(CNIError) -> IPv6AddressGeneration? {
+        try record("ipv6AddressGeneration", link.name)
+        return addressGenerationTable[link.name] ?? defaultAddressGeneration
+    }
+
+    public func setIPv6AddressGeneration(_ mode: IPv6AddressGeneration, of link: Link) throws(CNIError) {
+        try record("setIPv6AddressGeneration", "\(link.name) \(mode)")
+        guard linkTable.contains(where: { $0.index == link.index }) else {
+            throw CNIError(.systemFailure, "setting addrgenmode \(mode) on \(link.name): No such device")
+        }
+        addressGenerationTable[link.name] = mode
     }
 
     public func forwarding(_ family: IPFamily) throws(CNIError) -> Bool? {

@@ -46,6 +46,10 @@ extension FakeRouteNetlinkWrapper {
     public func setIPv4Conf(_ conf: IPv4DeviceConf, _ value: Int, of link: Link) throws(CNIError) { try base.setIPv4Conf(conf, value, of: link) }
     public func forwarding(_ family: IPFamily) throws(CNIError) -> Bool? { try base.forwarding(family) }
     public func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int? { try base.ipv6Conf(conf, of: link) }
+    public func ipv6AddressGeneration(of link: Link) throws(CNIError) -> IPv6AddressGeneration? { try base.ipv6AddressGeneration(of: link) }
+    public func setIPv6AddressGeneration(_ mode: IPv6AddressGeneration, of link: Link) throws(CNIError) {
+        try base.setIPv6AddressGeneration(mode, of: link)
+    }
     @discardableResult
     public func deleteLink(_ link: Link) throws(CNIError) -> Bool { try base.deleteLink(link) }
     public func createVeth(_ options: VethOptions) throws(CNIError) -> Link { try base.createVeth(options) }

@@ -49,7 +49,7 @@ public struct BridgePlugin: Plugin {
                                        hostNamespace: hostNamespace, mtu: config.mtu, mac: config.mac)
         undo.add { try container.deleteLink(veth.container) }
         StepTiming.mark("veth created")
-        try BridgePort(netlink: host, sysctl: deps.hostSysctl, config: config).attach(veth.host, to: bridge)
+        try BridgePort(netlink: host, config: config).attach(veth.host, to: bridge)
         if ipamAfterLink {
             try container.setUp(veth.container)
             let late = PendingAllocation(ipam: deps.ipam, request: request)

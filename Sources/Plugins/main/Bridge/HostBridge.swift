@@ -97,7 +97,7 @@ struct HostBridge {
         portConfig.hairpinMode = false
         portConfig.portIsolation = false
         portConfig.vlanTrunk = []
-        try BridgePort(netlink: netlink, sysctl: sysctl, config: portConfig).attach(pair.host, to: bridge)
+        try BridgePort(netlink: netlink, config: portConfig).attach(pair.host, to: bridge)
         try netlink.setUp(pair.container)
         return try netlink.requireLink(named: name)
     }
