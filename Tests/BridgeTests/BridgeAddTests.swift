@@ -226,6 +226,7 @@ import Testing
         let calls = try #require(containerCallsAtIPAM)
         #expect(calls.contains { $0.hasPrefix("createVeth eth0") })
         #expect(calls.contains("setLink eth0 up"))
-        #expect(h.container.addressesOf("eth0") == [IPNetwork("10.22.0.5/16")!])
+        #expect(h.container.addressesOf("eth0") == [IPNetwork("10.22.0.5/16")!], "up before IPAM: the kernel made the link-local")
+        #expect(h.containerSysctl.values["net/ipv6/conf/eth0/accept_dad"] == "0")
     }
 }

@@ -26,8 +26,8 @@ let faults: [Fault] = [
     Fault(step: "container route") { $0.container.failures["addRoute"] = boom },
     Fault(step: "gateway address") { $0.host.failures["addAddress"] = boom },
     Fault(step: "masquerade setup") { $0.iptables.failures["setup"] = boom },
-    Fault(step: "after masquerade (reading MACs)") { h in
-        h.iptables.afterSetup = { [unowned h] in h.container.failures["link"] = boom }
+    Fault(step: "after masquerade (reading the bridge's MAC)") { h in
+        h.iptables.afterSetup = { [unowned h] in h.host.failures["link"] = boom }
     },
 ]
 

@@ -26,11 +26,17 @@ public struct InterfaceConfigurator {
     @discardableResult
     public func configure(_ ifName: String, with result: CNIResult) throws(CNIError) -> Link {
         let link = try netlink.requireLink(named: ifName)
-        let ips = try Self.addresses(for: ifName, in: result)
+        try configure(link, with: result)
+        return link
+    }
+
+    /// Applies `result` to `link` (as just looked up or created: not looked up again).
+    public func configure(_ link: Link, with result: CNIResult) throws(CNIError) {
+        let ips = try Self.addresses(for: link.name, in: result)
         var ipv6Enabled = false
         for ip in ips {
             if ip.address.family == .v6 && !ipv6Enabled {
-                try enableIPv6(ifName)
+                try enableIPv6(link.name)
                 ipv6Enabled = true
             }
             try netlink.addAddress(ip.address, to: link)
@@ -40,7 +46,6 @@ public struct InterfaceConfigurator {
         for route in result.routes {
             try netlink.addRoute(Self.kernelRoute(route, via: link, ips: ips))
         }
-        return link
     }
 
     /// The result's ips that belong to `ifName`. An index outside `interfaces` is an error.

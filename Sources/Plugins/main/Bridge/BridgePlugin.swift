@@ -50,8 +50,10 @@ public struct BridgePlugin: Plugin {
         undo.add { try container.deleteLink(veth.container) }
         StepTiming.mark("veth created")
         try BridgePort(netlink: host, config: config).attach(veth.host, to: bridge)
+        var containerLink = veth.container
         if ipamAfterLink {
             try container.setUp(veth.container)
+            containerLink = try container.requireLink(named: request.ifName)
             let late = PendingAllocation(ipam: deps.ipam, request: request)
             undo.add { try late.release() }
             allocation = late
@@ -78,7 +80,7 @@ public struct BridgePlugin: Plugin {
             undo.add { if (try? work.wait()) != nil { try backend.teardown(owner, addresses: addresses) } }
         }
         try ContainerInterface(netlink: container, sysctl: deps.containerSysctl(netns), config: config)
-            .configure(request.ifName, with: result)
+            .configure(containerLink, with: result)
         StepTiming.mark("container interface configured")
 
         if config.isGateway {
@@ -96,8 +98,8 @@ public struct BridgePlugin: Plugin {
         StepTiming.mark("gateway ready")
         try masquerade?.wait()
         StepTiming.mark("masquerade ready")
-        result = try BridgeResult.refreshMACs(result, host: host, container: container, ifName: request.ifName)
-        StepTiming.mark("MACs read")
+        result = try BridgeResult.refreshBridgeMAC(result, host: host)
+        StepTiming.mark("bridge MAC read")
         undo.commit()
         return result
     }

@@ -46,14 +46,12 @@ enum BridgeResult {
         return out
     }
 
-    /// MACs can change once a veth is enslaved and a bridge gains ports: read them again at the end.
-    static func refreshMACs(_ result: CNIResult, host: any RouteNetlink, container: any RouteNetlink,
-                            ifName: String) throws(CNIError) -> CNIResult {
+    /// The bridge's MAC can change once a veth is enslaved (a bridge whose address was never set takes
+    /// the lowest of its ports'): read it again at the end. The veth ends keep the MACs they were
+    /// created with (enslaving does not change a port's address), so they are not read again.
+    static func refreshBridgeMAC(_ result: CNIResult, host: any RouteNetlink) throws(CNIError) -> CNIResult {
         var r = result
-        for i in 0..<2 where !r.interfaces[i].name.isEmpty {
-            if let mac = try host.link(named: r.interfaces[i].name)?.mac { r.interfaces[i].mac = mac.description }
-        }
-        if let mac = try container.link(named: ifName)?.mac { r.interfaces[2].mac = mac.description }
+        if let mac = try host.link(named: r.interfaces[0].name)?.mac { r.interfaces[0].mac = mac.description }
         return r
     }
 }

@@ -10,8 +10,9 @@ struct ContainerInterface {
 
     /// IPv6 DAD is off unless `enabledad` (it delays pods by seconds and fails with hairpin);
     /// gratuitous ARP on; then the result's addresses and routes (L3) or just up (L2).
-    func configure(_ ifName: String, with result: CNIResult) throws(CNIError) {
-        let link = try netlink.requireLink(named: ifName)
+    /// `link` as created (down).
+    func configure(_ link: Link, with result: CNIResult) throws(CNIError) {
+        let ifName = link.name
         let hasIPv6 = try InterfaceConfigurator.addresses(for: ifName, in: result).contains { $0.address.family == .v6 }
         if config.enableDAD {
             _ = try sysctl.set("net/ipv6/conf/\(ifName)/enhanced_dad", "1")
@@ -25,7 +26,7 @@ struct ContainerInterface {
             if !config.disableContainerInterface { try netlink.setUp(link) }
             return
         }
-        try InterfaceConfigurator(netlink: netlink, sysctl: sysctl).configure(ifName, with: result)
+        try InterfaceConfigurator(netlink: netlink, sysctl: sysctl).configure(link, with: result)
     }
 
     /// Without IPv6 addresses to add, the only one DAD would probe is the link-local the kernel makes when

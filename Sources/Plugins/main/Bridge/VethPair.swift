@@ -9,16 +9,13 @@ struct VethPair {
     let host: Link
 
     /// Creates `ifName` in the container namespace with its peer `veth<8 hex>` created directly in
-    /// the host namespace (no create-then-move), retrying a few names if one is taken.
+    /// the host namespace (no create-then-move), retrying a few names if one is taken. Nothing is
+    /// looked up first: the kernel refuses a taken name (EEXIST), and only then is it found out which.
     static func create(ifName: String, containerNetlink: any RouteNetlink, hostNetlink: any RouteNetlink,
                        hostNamespace: NetworkNamespace, mtu: Int?, mac: MACAddress?) throws(CNIError) -> VethPair {
-        if try containerNetlink.link(named: ifName) != nil {
-            throw CNIError(.alreadyExists, "container interface \(ifName) already exists")
-        }
         var lastError: CNIError?
         for _ in 0..<10 {
             let peer = randomHostName()
-            if try hostNetlink.link(named: peer) != nil { continue }
             do {
                 let container = try containerNetlink.createVeth(VethOptions(
                     name: ifName, peerName: peer, peerNamespace: hostNamespace, mtu: mtu, mac: mac))
