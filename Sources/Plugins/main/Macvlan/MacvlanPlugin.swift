@@ -48,9 +48,9 @@ public struct MacvlanPlugin: Plugin {
             result.dns = ipam.dns
         }
         if let dns = config.dns { result.dns = dns }
+        // The MAC in the result is the one read at creation: nothing here changes a macvlan's address.
         try configure(link, config, result, container: container, sysctl: deps.containerSysctl(netns))
         StepTiming.mark("configured")
-        if let mac = try container.link(named: request.ifName)?.mac { result.interfaces[0].mac = mac.description }
         undo.commit()
         return result
     }
@@ -81,7 +81,7 @@ public struct MacvlanPlugin: Plugin {
         if config.isL2 {
             try container.setUp(link)
         } else {
-            try InterfaceConfigurator(netlink: container, sysctl: sysctl).configure(ifName, with: result)
+            try InterfaceConfigurator(netlink: container, sysctl: sysctl).configure(link, with: result)
         }
     }
 
