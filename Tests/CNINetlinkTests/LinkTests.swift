@@ -82,6 +82,12 @@ struct LinkTests {
         #expect(try read("net/ipv4/conf/lo/arp_notify") == "0")
         try nl.setIPv4Conf(.arpNotify, 1, of: lo)
         #expect(try read("net/ipv4/conf/lo/arp_notify") == "1")
+        #expect(try nl.ipv4Conf(.arpNotify, of: lo) == 1)
+        #expect(try nl.ipv4Conf(.routeLocalnet, of: lo) == 0)
+        try nl.setIPv4Conf(.routeLocalnet, 1, of: lo)
+        #expect(try read("net/ipv4/conf/lo/route_localnet") == "1")
+        #expect(try nl.ipv4Conf(.routeLocalnet, of: lo) == 1)
+        #expect(try nl.ipv4Conf(.arpNotify, of: Link(index: 4242, name: "gone", mtu: 1500)) == nil)
         for (family, name) in [(IPFamily.v4, "net/ipv4/ip_forward"), (.v6, "net/ipv6/conf/all/forwarding")] {
             try sysctl.set(name, "0")
             #expect(try nl.forwarding(family) == false)

@@ -1,4 +1,4 @@
-// PortmapHarness: the portmap plugin wired to fakes (iptables, nft, conntrack, host routes, sysctl), run through Skeleton.run.
+// PortmapHarness: the portmap plugin wired to fakes (iptables, nft, conntrack, host routes and link settings), run through Skeleton.run.
 import CNIFirewall
 import CNIJSON
 import CNINetlink
@@ -14,7 +14,6 @@ final class PortmapHarness {
     let nft = FakeNftTable()
     let conntrack = FakeConntrack()
     let host = FakeRouteNetlink()
-    let sysctl = FakeSysctl()
     let lockPath = "/tmp/swcni-portmaptests-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).lock"
     var containerID = "c1"
     var ifName = "eth0"
@@ -38,7 +37,7 @@ final class PortmapHarness {
                 kind == .nftables ? NftPortmap(nft, lockPath: lockPath, tableMayExist: { nft.listing != nil }) as any PortmapBackend
                     : IptablesPortmap(iptables, lockPath: lockPath, tableMayExist: { _ in true }, kernel: kernel)
             },
-            host: { () throws(CNIError) in host }, hostSysctl: sysctl, conntrack: conntrack))
+            host: { () throws(CNIError) in host }, conntrack: conntrack))
     }
 
     func run(_ command: String, _ config: String) -> Outcome {

@@ -16,7 +16,7 @@ import Testing
         let out = try h.ok("ADD", JSON.object(o).serialized())
         let result = try CNIResult(json: JSON.parse(out.stdout), assumedVersion: SpecVersion(version)!)
         #expect(result == bridgeResult())
-        #expect(h.iptables.calls.isEmpty && h.nft.scripts.isEmpty && h.conntrack.flushed.isEmpty && h.sysctl.values.isEmpty)
+        #expect(h.iptables.calls.isEmpty && h.nft.scripts.isEmpty && h.conntrack.flushed.isEmpty && h.host.ipv4ConfTable.isEmpty)
         try h.ok("DEL", JSON.object(o).serialized())
         #expect(h.iptables.calls.isEmpty)
     }
@@ -29,7 +29,7 @@ import Testing
         #expect(h.iptables.calls == ["save 4", "save 6", "restore 4", "restore 6"])
         #expect(h.iptables.rules(.v4, containing: "DNAT --to-destination 10.250.0.2:80").count == 1)
         #expect(h.iptables.rules(.v6, containing: "DNAT --to-destination [fd00::2]:53").count == 1)
-        #expect(h.sysctl.values == ["net/ipv4/conf/cni0/route_localnet": "1"])
+        #expect(h.host.ipv4ConfTable == ["cni0": [.routeLocalnet: 1]], "set over netlink, not /proc/sys")
         #expect(h.conntrack.flushed == ["4:8053", "6:8053"])
         try h.ok("CHECK", conf)
         try h.ok("DEL", conf)
@@ -38,10 +38,18 @@ import Testing
         try h.ok("DEL", conf)
     }
 
+    @Test func routeLocalnetAlreadyOnIsOnlyRead() throws {
+        let h = PortmapHarness()
+        h.host.ipv4ConfTable["cni0"] = [.routeLocalnet: 1]
+        try h.ok("ADD", try pmconf([mapping(8080, 80)]))
+        #expect(h.host.calls.contains("ipv4Conf cni0 route_localnet"))
+        #expect(!h.host.calls.contains { $0.hasPrefix("setIPv4Conf") })
+    }
+
     @Test func snatOffLeavesRouteLocalnetAlone() throws {
         let h = PortmapHarness()
         try h.ok("ADD", try pmconf([mapping(8080, 80)], ["snat": false]))
-        #expect(h.sysctl.values.isEmpty)
+        #expect(h.host.ipv4ConfTable.isEmpty)
         #expect(h.iptables.rules(.v4, containing: "SETMARK").isEmpty)
     }
 
@@ -63,7 +71,7 @@ import Testing
         let (code, msg) = try h.error("ADD", try pmconf(maps, keys))
         #expect(code == 7)
         #expect(msg.contains(text), "\(msg)")
-        #expect(h.iptables.calls.isEmpty && h.nft.scripts.isEmpty && h.sysctl.values.isEmpty)
+        #expect(h.iptables.calls.isEmpty && h.nft.scripts.isEmpty && h.host.ipv4ConfTable.isEmpty)
     }
 
     @Test func addWithoutPrevResultIsAnError() throws {
@@ -96,7 +104,7 @@ import Testing
         h.iptables.failRestore = CNIError(.systemFailure, "iptables-restore: boom")
         let (code, msg) = try h.error("ADD", try pmconf([mapping(8080, 80)]))
         #expect(code == 100 && msg.contains("boom"))
-        #expect(h.sysctl.values.isEmpty && h.conntrack.flushed.isEmpty)
+        #expect(h.host.ipv4ConfTable.isEmpty && h.conntrack.flushed.isEmpty)
     }
 
     @Test func checkReportsMissingRulesWith104() throws {
@@ -140,7 +148,7 @@ import Testing
         let h = PortmapHarness()
         try h.ok("STATUS", #"{"cniVersion":"1.1.0","name":"mynet","type":"portmap"}"#)
         let broken = PortmapPlugin(dependencies: PortmapDependencies(backend: { _ in Broken() }, host: { () throws(CNIError) in h.host },
-                                                                     hostSysctl: h.sysctl, conntrack: h.conntrack))
+                                                                     conntrack: h.conntrack))
         let out = Skeleton.run(broken, environment: ["CNI_COMMAND": "STATUS", "CNI_PATH": "/x"],
                                stdin: { Array(#"{"cniVersion":"1.1.0","name":"mynet","type":"portmap"}"#.utf8) })
         #expect(out.exitCode != 0 && out.stdout.contains("\"code\": 50"))

@@ -3,16 +3,18 @@
 internal import CNetlink
 
 /// One per-link IPv4 setting (`struct ipv4_devconf`, linux/ip.h), as `sysctl net.ipv4.conf.<link>.<name>`.
-/// Set through netlink (add a case when another is needed): every /proc/sys/net/ipv4 lookup walks a
+/// Read and set through netlink (add a case when another is needed): every /proc/sys/net/ipv4 lookup walks a
 /// dentry hash chain that holds one `ipv4` entry per network namespace on the machine (~60 µs each with
 /// 500 namespaces).
 public enum IPv4DeviceConf: Sendable, CaseIterable {
     case arpNotify
+    case routeLocalnet
 
     /// The sysctl's name under net.ipv4.conf.<link>.
     public var name: String {
         switch self {
         case .arpNotify: "arp_notify"
+        case .routeLocalnet: "route_localnet"
         }
     }
 
@@ -20,6 +22,7 @@ public enum IPv4DeviceConf: Sendable, CaseIterable {
     var id: UInt32 {
         switch self {
         case .arpNotify: UInt32(IPV4_DEVCONF_ARP_NOTIFY)
+        case .routeLocalnet: UInt32(IPV4_DEVCONF_ROUTE_LOCALNET)
         }
     }
 }

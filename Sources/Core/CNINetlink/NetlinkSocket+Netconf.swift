@@ -1,5 +1,5 @@
 // NetlinkSocket+Netconf: settings read with one raw request instead of a /proc/sys path walk: the host-wide
-// forwarding switches (RTM_GETNETCONF) and a link's IPv6 settings (its RTM_GETLINK's IFLA_INET6_CONF).
+// forwarding switches (RTM_GETNETCONF) and a link's IPv4 and IPv6 settings (its RTM_GETLINK's IFLA_AF_SPEC).
 import CNISpec
 import Glibc
 internal import CNetlink
@@ -23,10 +23,20 @@ extension NetlinkSocket {
         }
     }
 
+    /// `sysctl net.ipv4.conf.NAME.<conf>` from the link's IFLA_AF_SPEC / AF_INET / IFLA_INET_CONF (u32 values
+    /// numbered from 1, as IPV4_DEVCONF_*); nil when the link is gone or has no IPv4 settings.
+    public func ipv4Conf(_ conf: IPv4DeviceConf, of link: Link) throws(CNIError) -> Int? {
+        try afSpecAttribute(AF_INET, Int32(IFLA_INET_CONF), of: link, "reading net.ipv4.conf.\(link.name).\(conf.name)") { values in
+            let slot = Int(conf.id) - 1
+            guard slot >= 0, slot < Int(nla_len(values)) / 4 else { return nil }
+            return Int(nla_data(values).load(fromByteOffset: slot * 4, as: UInt32.self))
+        }
+    }
+
     /// `sysctl net.ipv6.conf.NAME.<conf>` from the link's IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_CONF; nil when the
     /// link is gone or has no IPv6 settings (IPv6 disabled).
     public func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int? {
-        try inet6Attribute(Int32(IFLA_INET6_CONF), of: link, "reading net.ipv6.conf.\(link.name).\(conf.name)") { values in
+        try afSpecAttribute(AF_INET6, Int32(IFLA_INET6_CONF), of: link, "reading net.ipv6.conf.\(link.name).\(conf.name)") { values in
             let count = Int(nla_len(values)) / 4
             guard conf.index < count else { return nil }
             return Int(nla_data(values).load(fromByteOffset: conf.index * 4, as: Int32.self))
@@ -36,21 +46,21 @@ extension NetlinkSocket {
     /// The link's `addrgenmode` (`ip -d link show`), from its IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_ADDR_GEN_MODE;
     /// nil when the link is gone or has no IPv6 settings.
     public func ipv6AddressGeneration(of link: Link) throws(CNIError) -> IPv6AddressGeneration? {
-        try inet6Attribute(Int32(IFLA_INET6_ADDR_GEN_MODE), of: link, "reading addrgenmode of \(link.name)") { value in
+        try afSpecAttribute(AF_INET6, Int32(IFLA_INET6_ADDR_GEN_MODE), of: link, "reading addrgenmode of \(link.name)") { value in
             IPv6AddressGeneration(rawValue: nla_get_u8(value))
         }
     }
 
-    /// One attribute of the AF_INET6 part of the link's RTM_GETLINK reply, handed to `parse`.
-    private func inet6Attribute<T>(_ type: Int32, of link: Link, _ what: String,
+    /// One attribute of the `family` part of IFLA_AF_SPEC in the link's RTM_GETLINK reply, handed to `parse`.
+    private func afSpecAttribute<T>(_ family: Int32, _ type: Int32, of link: Link, _ what: String,
                                    _ parse: (UnsafeMutablePointer<nlattr>) -> T?) throws(CNIError) -> T? {
         var request = LinkRequest()
         request.header = Self.rawHeader(RTM_GETLINK, size: MemoryLayout<LinkRequest>.size)
         request.info.ifi_index = Int32(link.index)
         return try exchange(request, what, reply: UInt16(RTM_NEWLINK)) { header in
             guard let spec = nlmsg_find_attr(header, Int32(MemoryLayout<ifinfomsg>.size), Int32(IFLA_AF_SPEC)),
-                  let inet6 = nla_find(nla_data(spec).assumingMemoryBound(to: nlattr.self), nla_len(spec), AF_INET6),
-                  let value = nla_find(nla_data(inet6).assumingMemoryBound(to: nlattr.self), nla_len(inet6), type)
+                  let part = nla_find(nla_data(spec).assumingMemoryBound(to: nlattr.self), nla_len(spec), family),
+                  let value = nla_find(nla_data(part).assumingMemoryBound(to: nlattr.self), nla_len(part), type)
             else { return nil }
             return parse(value)
         }

@@ -27,6 +27,8 @@ public protocol RouteNetlink: AnyObject {
     func deleteLink(_ link: Link) throws(CNIError) -> Bool
     /// `sysctl net.ipv4.conf.NAME.<conf>=VALUE`, set over netlink: no /proc/sys path to walk
     func setIPv4Conf(_ conf: IPv4DeviceConf, _ value: Int, of link: Link) throws(CNIError)
+    /// `sysctl net.ipv4.conf.NAME.<conf>`, read over netlink; nil when the link is gone or has no IPv4 settings
+    func ipv4Conf(_ conf: IPv4DeviceConf, of link: Link) throws(CNIError) -> Int?
     /// `sysctl net.ipv4.ip_forward` / `net.ipv6.conf.all.forwarding`, read over netlink; nil when not reported
     func forwarding(_ family: IPFamily) throws(CNIError) -> Bool?
     /// `sysctl net.ipv6.conf.NAME.<conf>`, read over netlink; nil when the link has no IPv6 settings

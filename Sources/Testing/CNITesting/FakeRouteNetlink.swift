@@ -11,7 +11,7 @@ public final class FakeRouteNetlink: RouteNetlink {
     /// Veth peers and macvlans, created "in another namespace": recorded, not listed.
     public var remoteLinks: [(name: String, namespace: String)] = []
     public private(set) var calls: [String] = []
-    /// net.ipv4.conf.<link>.<conf> values set through `setIPv4Conf`, by link name.
+    /// net.ipv4.conf.<link>.<conf> values set through `setIPv4Conf` (or seeded), by link name; what `ipv4Conf` answers.
     public var ipv4ConfTable: [String: [IPv4DeviceConf: Int]] = [:]
     /// What `ipv6Conf(_:of:)` answers, by link name (unset: nil, "not reported").
     public var ipv6ConfTable: [String: [IPv6DeviceConf: Int]] = [:]
@@ -91,6 +91,11 @@ public final class FakeRouteNetlink: RouteNetlink {
             throw CNIError(.systemFailure, "setting net.ipv4.conf.\(link.name).\(conf.name): no such link")
         }
         ipv4ConfTable[link.name, default: [:]][conf] = value
+    }
+
+    public func ipv4Conf(_ conf: IPv4DeviceConf, of link: Link) throws(CNIError) -> Int? {
+        try record("ipv4Conf", "\(link.name) \(conf.name)")
+        return ipv4ConfTable[link.name]?[conf]
     }
 
     public func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int? {

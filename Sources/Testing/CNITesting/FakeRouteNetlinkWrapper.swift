@@ -45,6 +45,7 @@ extension FakeRouteNetlinkWrapper {
     public func setMaster(_ master: Link?, of link: Link) throws(CNIError) { try base.setMaster(master, of: link) }
     public func setIPv4Conf(_ conf: IPv4DeviceConf, _ value: Int, of link: Link) throws(CNIError) { try base.setIPv4Conf(conf, value, of: link) }
     public func forwarding(_ family: IPFamily) throws(CNIError) -> Bool? { try base.forwarding(family) }
+    public func ipv4Conf(_ conf: IPv4DeviceConf, of link: Link) throws(CNIError) -> Int? { try base.ipv4Conf(conf, of: link) }
     public func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int? { try base.ipv6Conf(conf, of: link) }
     public func ipv6AddressGeneration(of link: Link) throws(CNIError) -> IPv6AddressGeneration? { try base.ipv6AddressGeneration(of: link) }
     public func setIPv6AddressGeneration(_ mode: IPv6AddressGeneration, of link: Link) throws(CNIError) {

@@ -9,13 +9,11 @@ public struct PortmapDependencies {
     public var backend: (PortmapBackendKind) -> any PortmapBackend
     /// Route netlink in the plugin's own (host) namespace, to find the interface for route_localnet.
     public var host: () throws(CNIError) -> any RouteNetlink
-    public var hostSysctl: any NamespaceSysctl
     public var conntrack: any ConntrackFlushing
 
     public init(backend: @escaping (PortmapBackendKind) -> any PortmapBackend,
-                host: @escaping () throws(CNIError) -> any RouteNetlink,
-                hostSysctl: any NamespaceSysctl, conntrack: any ConntrackFlushing) {
-        self.backend = backend; self.host = host; self.hostSysctl = hostSysctl; self.conntrack = conntrack
+                host: @escaping () throws(CNIError) -> any RouteNetlink, conntrack: any ConntrackFlushing) {
+        self.backend = backend; self.host = host; self.conntrack = conntrack
     }
 
     /// The real kernel, iptables-save/restore or nft, and conntrack over netlink. Locks live in /run/swift-cni.
@@ -27,7 +25,6 @@ public struct PortmapDependencies {
                                       warm: { WarmIptables(families: $0) })
             },
             host: { () throws(CNIError) in try NetlinkSocket() },
-            hostSysctl: SysctlInNamespace(nil),
             conntrack: NetlinkConntrack())
     }
 }

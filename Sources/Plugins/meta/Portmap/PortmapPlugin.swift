@@ -29,7 +29,7 @@ public struct PortmapPlugin: Plugin {
         StepTiming.mark("\(config.backend.rawValue) rules set up")
         undo.add { try backend.teardown(owner, config) }
         if config.snat, let v4 = config.containerV4 {
-            try LocalnetRouting(netlink: try deps.host(), sysctl: deps.hostSysctl).enable(for: v4.address)
+            try LocalnetRouting(netlink: try deps.host()).enable(for: v4.address)
             StepTiming.mark("route_localnet")
         }
         flushUDP(config, families: config.families)
