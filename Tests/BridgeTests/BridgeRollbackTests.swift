@@ -47,6 +47,18 @@ let faults: [Fault] = [
         #expect(h.iptables.calls.contains { $0.hasPrefix("teardown") } == setUp, "\(h.iptables.calls)")
     }
 
+    /// A host veth name taken ten times over is a system failure, not "interface exists" (which a runtime
+    /// reads as its own container's interface), and nothing is left behind.
+    @Test func vethNameClashesRunOutAsASystemFailure() throws {
+        let h = BridgeHarness()
+        h.container.failures["createVeth"] = CNIError(.alreadyExists, "creating veth eth0: Object exists")
+        let error = try reportedError(h.run("ADD", netconf(["ipMasq": true])))
+        #expect(error.code == 100 && error.msg.contains("free host veth name"), "\(error)")
+        #expect(h.container.calls.filter { $0.hasPrefix("createVeth") }.count == 10)
+        #expect(h.container.linkNamed("eth0") == nil && h.hostVeths.isEmpty)
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
+    }
+
     /// IPAM runs beside the bridge and veth setup, so its failure has to undo them.
     @Test func ipamFailureUndoesTheVethAndStillCallsDEL() throws {
         let h = BridgeHarness()

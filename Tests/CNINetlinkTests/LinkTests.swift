@@ -117,7 +117,8 @@ struct LinkTests {
         #expect(try nl.addresses(of: port, family: .v6).isEmpty)
     }
 
-    /// The link-local the bridge adds itself (nodad, addrgenmode none) is the one the kernel makes in eui64 mode.
+    /// The link-local the bridge adds itself (nodad, before the link is up) is the one the kernel makes in
+    /// eui64 mode: at link up the kernel's own attempt finds it and adds no second one.
     @Test func eui64LinkLocalMatchesTheKernelsAndNodadSkipsDAD() throws {
         let host = try TestNamespace(), container = try TestNamespace()
         try host.addUnreachableDefaultRoutes()
@@ -127,7 +128,6 @@ struct LinkTests {
         let hostNL = try NetlinkSocket(in: host.namespace)
         for peer in ["vethll1", "vethll2"] { try hostNL.setUp(try #require(try hostNL.link(named: peer))) }
         #expect(try nl.ipv6AddressGeneration(of: kernelMade) == .eui64)
-        try nl.setIPv6AddressGeneration(.none, of: ours)
         try nl.addAddress(try #require(ours.mac).eui64LinkLocal, to: ours, noDAD: true)
         try nl.setUp(kernelMade)
         try nl.setUp(ours)
@@ -137,10 +137,22 @@ struct LinkTests {
             if kernelLL.isEmpty { usleep(10_000) }
         }
         #expect(kernelLL == [try #require(kernelMade.mac).eui64LinkLocal])
+        usleep(100_000)
         let ourLL = try nl.addresses(of: ours, family: .v6)
-        #expect(ourLL.map(\.address) == [try #require(ours.mac).eui64LinkLocal])
+        #expect(ourLL.map(\.address) == [try #require(ours.mac).eui64LinkLocal], "one link-local, ours")
         #expect(ourLL.allSatisfy { !$0.flags.contains(.tentative) && $0.flags.contains(.noDAD) })
         #expect(try nl.routes(family: .v6).contains { $0.destination == IPNetwork("fe80::/64")! && $0.linkIndex == ours.index })
+    }
+
+    /// Both ends of a veth get one TX and one RX queue (the peer's through VETH_INFO_PEER).
+    @Test func vethEndsHaveOneQueueEach() throws {
+        let host = try TestNamespace(), container = try TestNamespace()
+        _ = try NetlinkSocket(in: container.namespace)
+            .createVeth(VethOptions(name: "eth0", peerName: "vethq1", peerNamespace: host.namespace))
+        for (ns, name) in [(container, "eth0"), (host, "vethq1")] {
+            let out = try ns.ip("-d", "-j", "link", "show", "dev", name)
+            #expect(out.contains("\"num_tx_queues\":1,") && out.contains("\"num_rx_queues\":1,"), "\(name): \(out)")
+        }
     }
 
     @Test func macvlanIsCreatedInTheTargetNamespace() throws {

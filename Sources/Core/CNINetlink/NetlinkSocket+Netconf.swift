@@ -29,7 +29,7 @@ extension NetlinkSocket {
         try afSpecAttribute(AF_INET, Int32(IFLA_INET_CONF), of: link, "reading net.ipv4.conf.\(link.name).\(conf.name)") { values in
             let slot = Int(conf.id) - 1
             guard slot >= 0, slot < Int(nla_len(values)) / 4 else { return nil }
-            return Int(nla_data(values).load(fromByteOffset: slot * 4, as: UInt32.self))
+            return Int(nla_data(values).load(fromByteOffset: slot * 4, as: Int32.self))
         }
     }
 

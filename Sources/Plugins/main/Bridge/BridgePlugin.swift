@@ -59,7 +59,7 @@ public struct BridgePlugin: Plugin {
             allocation = late
         }
 
-        if config.macSpoofCheck, let mac = try container.link(named: request.ifName)?.mac {
+        if config.macSpoofCheck, let mac = containerLink.mac {
             let owner = owner(request)
             try deps.macSpoofCheck(owner).setup(hostVeth: veth.host.name, mac: mac)
             undo.add { try deps.macSpoofCheck(owner).teardown() }
@@ -98,8 +98,8 @@ public struct BridgePlugin: Plugin {
         StepTiming.mark("gateway ready")
         try masquerade?.wait()
         StepTiming.mark("masquerade ready")
-        result = try BridgeResult.refreshBridgeMAC(result, host: host)
-        StepTiming.mark("bridge MAC read")
+        result = try BridgeResult.refreshHostMACs(result, host: host)
+        StepTiming.mark("host MACs read")
         undo.commit()
         return result
     }

@@ -1,5 +1,4 @@
 // BridgePort: the host end of a veth as a port of the bridge: master, flags, VLANs, up.
-import CNINamespace
 import CNINetlink
 import CNISpec
 

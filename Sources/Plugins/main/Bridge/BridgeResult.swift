@@ -46,12 +46,15 @@ enum BridgeResult {
         return out
     }
 
-    /// The bridge's MAC can change once a veth is enslaved (a bridge whose address was never set takes
-    /// the lowest of its ports'): read it again at the end. The veth ends keep the MACs they were
-    /// created with (enslaving does not change a port's address), so they are not read again.
-    static func refreshBridgeMAC(_ result: CNIResult, host: any RouteNetlink) throws(CNIError) -> CNIResult {
+    /// The host-side MACs can change after the ADD created them: a bridge whose address was never set
+    /// takes the lowest of its ports', and udev (MACAddressPolicy=persistent) may rewrite a new host
+    /// veth's. Both are read again at the end, as the reference does. The container end, in its own
+    /// namespace, keeps the MAC it was created with.
+    static func refreshHostMACs(_ result: CNIResult, host: any RouteNetlink) throws(CNIError) -> CNIResult {
         var r = result
-        if let mac = try host.link(named: r.interfaces[0].name)?.mac { r.interfaces[0].mac = mac.description }
+        for i in 0..<2 where !r.interfaces[i].name.isEmpty {
+            if let mac = try host.link(named: r.interfaces[i].name)?.mac { r.interfaces[i].mac = mac.description }
+        }
         return r
     }
 }

@@ -18,7 +18,9 @@ struct ContainerInterface {
             _ = try sysctl.set("net/ipv6/conf/\(ifName)/enhanced_dad", "1")
             _ = try sysctl.set("net/ipv6/conf/\(ifName)/accept_dad", "1")
         } else {
-            let done = hasIPv6 ? false : try linkLocalWithoutDAD(link)
+            // Without IPv6 from IPAM, on an L3 network without hairpin: see linkLocalWithoutDAD.
+            let quick = !hasIPv6 && !config.isL2 && !config.hairpinMode
+            let done = quick ? try linkLocalWithoutDAD(link) : false
             if !done { _ = try sysctl.set("net/ipv6/conf/\(ifName)/accept_dad", "0") }
         }
         try netlink.setIPv4Conf(.arpNotify, 1, of: link)
@@ -29,22 +31,17 @@ struct ContainerInterface {
         try InterfaceConfigurator(netlink: netlink, sysctl: sysctl).configure(link, with: result)
     }
 
-    /// Without IPv6 addresses to add, the only one DAD would probe is the link-local the kernel makes when
-    /// the link comes up. Instead of `accept_dad=0`, that same address (EUI-64, as `addrgenmode eui64`
-    /// would make it) is added with `nodad` and the kernel told not to make one: this keeps the ADD
-    /// off /proc/sys/net/ipv6 in the container, whose lookup in a new namespace walks one dentry per
-    /// namespace on the machine three times (~4 ms with 1,000). False (nothing changed) when the link is
-    /// up, has another addrgenmode or no MAC, or the address cannot be added (IPv6 disabled): then the
-    /// caller writes accept_dad as the reference does.
+    /// With no IPv6 address from IPAM, the address the ADD brings DAD to is the link-local the kernel
+    /// makes when the link comes up. Instead of `accept_dad=0`, that same address (fe80:: + EUI-64 of the
+    /// MAC, which `addrgenmode eui64` makes) is added first with `nodad`; at link up the kernel's own
+    /// attempt finds it there and adds nothing. This keeps the ADD off /proc/sys/net/ipv6 in the
+    /// container, whose lookup in a new namespace walks one dentry per namespace on the machine three
+    /// times (~4 ms with 1,000). False (nothing changed) when the link is up, makes another kind of
+    /// link-local, has no MAC, or the address cannot be added (IPv6 disabled): then the caller writes
+    /// accept_dad as the reference does.
     private func linkLocalWithoutDAD(_ link: Link) throws(CNIError) -> Bool {
         guard !link.isUp, let mac = link.mac, try netlink.ipv6AddressGeneration(of: link) == .eui64 else { return false }
-        try netlink.setIPv6AddressGeneration(.none, of: link)
-        do {
-            try netlink.addAddress(mac.eui64LinkLocal, to: link, noDAD: true)
-        } catch {
-            try? netlink.setIPv6AddressGeneration(.eui64, of: link)
-            return false
-        }
+        do { try netlink.addAddress(mac.eui64LinkLocal, to: link, noDAD: true) } catch { return false }
         return true
     }
 }

@@ -16,19 +16,27 @@ struct VethPair {
         var lastError: CNIError?
         for _ in 0..<10 {
             let peer = randomHostName()
+            let container: Link
             do {
-                let container = try containerNetlink.createVeth(VethOptions(
+                container = try containerNetlink.createVeth(VethOptions(
                     name: ifName, peerName: peer, peerNamespace: hostNamespace, mtu: mtu, mac: mac))
-                return VethPair(container: container, host: try hostNetlink.requireLink(named: peer))
             } catch where error.code == .alreadyExists {
                 // Either the peer name was taken meanwhile (retry) or ifName appeared (stop).
                 if try containerNetlink.link(named: ifName) != nil {
                     throw CNIError(.alreadyExists, "container interface \(ifName) already exists")
                 }
                 lastError = error
+                continue
+            }
+            do {
+                return VethPair(container: container, host: try hostNetlink.requireLink(named: peer))
+            } catch {
+                _ = try? containerNetlink.deleteLink(container)   // the caller has no handle on it yet
+                throw error
             }
         }
-        throw lastError ?? CNIError(.systemFailure, "could not find a free host veth name")
+        throw CNIError(.systemFailure, "could not find a free host veth name in 10 tries",
+                       details: lastError?.description ?? "")
     }
 
     /// `veth` + 8 random hex digits, as the reference names host ends (NetworkManager ignores veth*).

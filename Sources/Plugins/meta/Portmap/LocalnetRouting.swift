@@ -1,5 +1,4 @@
 // LocalnetRouting: route_localnet=1 on the host interface that routes to the container, so 127.0.0.1 can be DNATed.
-import CNINamespace
 import CNINetlink
 import CNISpec
 

@@ -1,6 +1,5 @@
 // PortmapDependencies: the side effects the portmap plugin uses, injectable so tests can use fakes.
 import CNIFirewall
-import CNINamespace
 import CNINetlink
 import CNISpec
 
