@@ -262,6 +262,18 @@ kernel_has_vlan_filtering() {
     ip -n "$POD_NS" -6 route show dev eth0 | grep -q '^fe80::/64' || fail "no fe80::/64 route on eth0: $(ip -n "$POD_NS" -6 route show dev eth0)"
 }
 
+@test "IPv4-only pod with hairpinMode: an IPv6 address added later in the pod passes DAD (no looped-back failure)" {
+    add_ok "$(br_config 1.0.0 "$V4_RANGES" '{"isGateway": false, "ipMasq": false, "hairpinMode": true}')"
+    ip -n "$POD_NS" addr add fd00:77::5/64 dev eth0
+    local flags="" i
+    for i in $(seq 1 40); do
+        flags="$(ip -n "$POD_NS" -j -6 addr show dev eth0 | jq -c '[.[0].addr_info[] | select(.local == "fd00:77::5") | {tentative, dadfailed}]')"
+        [[ "$flags" == '[{"tentative":null,"dadfailed":null}]' ]] && break
+        sleep 0.1
+    done
+    assert_equal "$flags" '[{"tentative":null,"dadfailed":null}]' "fd00:77::5 after DAD"
+}
+
 @test "mtu: both veth ends and a new bridge get it" {
     add_ok "$(br_config 1.0.0 "$V4_RANGES" '{"mtu": 1400}')"
     assert_equal "$(ip -n "$POD_NS" -j link show eth0 | jq '.[0].mtu')" 1400 "container MTU"

@@ -8,7 +8,7 @@ struct ContainerInterface {
     let sysctl: any NamespaceSysctl
     let config: BridgeConfig
 
-    /// IPv6 DAD is off unless `enabledad` (it delays pods by seconds and fails with hairpin);
+    /// IPv6 DAD is off unless `enabledad` (it delays pods by seconds, and fails with hairpin without enhanced DAD);
     /// gratuitous ARP on; then the result's addresses and routes (L3) or just up (L2).
     /// `link` as created (down).
     func configure(_ link: Link, with result: CNIResult) throws(CNIError) {
@@ -18,8 +18,8 @@ struct ContainerInterface {
             _ = try sysctl.set("net/ipv6/conf/\(ifName)/enhanced_dad", "1")
             _ = try sysctl.set("net/ipv6/conf/\(ifName)/accept_dad", "1")
         } else {
-            // Without IPv6 from IPAM, on an L3 network without hairpin: see linkLocalWithoutDAD.
-            let quick = !hasIPv6 && !config.isL2 && !config.hairpinMode
+            // Without IPv6 from IPAM, on an L3 network: see linkLocalWithoutDAD.
+            let quick = !hasIPv6 && !config.isL2
             let done = quick ? try linkLocalWithoutDAD(link) : false
             if !done { _ = try sysctl.set("net/ipv6/conf/\(ifName)/accept_dad", "0") }
         }
