@@ -6,7 +6,7 @@ internal import CNetlink
 /// Read and set through netlink (add a case when another is needed): every /proc/sys/net/ipv4 lookup walks a
 /// dentry hash chain that holds one `ipv4` entry per network namespace on the machine (~60 µs each with
 /// 500 namespaces).
-public enum IPv4DeviceConf: Sendable, CaseIterable {
+public enum IPv4DeviceConf: Sendable {
     case arpNotify
     case routeLocalnet
 

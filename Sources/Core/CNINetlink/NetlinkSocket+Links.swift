@@ -115,6 +115,28 @@ extension NetlinkSocket {
         try Netlink.require(rtnl_link_change(sock, original, changes, 0), what())
     }
 
+    /// Builds one link message for `link`, lets `fill` add attributes, sends it and waits for the ack.
+    /// For settings libnl 3.7 cannot set (bridge port flags, VLANs, addrgenmode).
+    func send(_ type: Int32, family: Int32, _ link: Link, _ what: String, flags: UInt32 = 0, change: UInt32 = 0,
+              _ fill: (OpaquePointer) throws(CNIError) -> Void) throws(CNIError) {
+        guard let msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | NLM_F_ACK) else {
+            throw CNIError(.systemFailure, "\(what): out of memory")
+        }
+        var header = ifinfomsg()
+        header.ifi_family = UInt8(family)
+        header.ifi_index = Int32(link.index)
+        header.ifi_flags = flags
+        header.ifi_change = change
+        do {
+            try NetlinkMessage.put(nlmsg_append(msg, &header, MemoryLayout<ifinfomsg>.size, Int32(NLMSG_ALIGNTO)))
+            try fill(msg)
+        } catch {
+            nlmsg_free(msg)
+            throw CNIError(.systemFailure, "\(what): \(error)")
+        }
+        try Netlink.require(nl_send_sync(sock, msg), what)   // frees msg
+    }
+
     static func link(from object: OpaquePointer) -> Link {
         let flags = rtnl_link_get_flags(object)
         let master = Int(rtnl_link_get_master(object))

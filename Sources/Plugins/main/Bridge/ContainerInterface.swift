@@ -13,13 +13,13 @@ struct ContainerInterface {
     /// `link` as created (down).
     func configure(_ link: Link, with result: CNIResult) throws(CNIError) {
         let ifName = link.name
-        let hasIPv6 = try InterfaceConfigurator.addresses(for: ifName, in: result).contains { $0.address.family == .v6 }
         if config.enableDAD {
             _ = try sysctl.set("net/ipv6/conf/\(ifName)/enhanced_dad", "1")
             _ = try sysctl.set("net/ipv6/conf/\(ifName)/accept_dad", "1")
         } else {
-            // Without IPv6 from IPAM, on an L3 network: see linkLocalWithoutDAD.
-            let quick = !hasIPv6 && !config.isL2
+            // Without IPv6 from IPAM (every ip of a bridge result is the container's), on an L3 network:
+            // see linkLocalWithoutDAD.
+            let quick = !config.isL2 && !result.ips.contains { $0.address.family == .v6 }
             let done = quick ? try linkLocalWithoutDAD(link) : false
             if !done { _ = try sysctl.set("net/ipv6/conf/\(ifName)/accept_dad", "0") }
         }
