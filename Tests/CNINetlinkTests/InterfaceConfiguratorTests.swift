@@ -112,10 +112,7 @@ struct InterfaceConfiguratorKernelTests {
         let text = try container.ip("-4", "route", "show", "default")
         #expect(text.contains("via 10.22.0.1") && text.contains("mtu 1400") && text.contains("advmss 1360"))
         #expect(try container.ip("route", "show", "table", "100").contains("10.70.0.0/16 via 10.22.0.254"))
-        let keep = try container.namespace.run { () throws(CNIError) in
-            try? Sysctl.read("net/ipv6/conf/eth0/keep_addr_on_down")
-        }
-        #expect(keep == "1")
+        #expect(try container.sysctl("net/ipv6/conf/eth0/keep_addr_on_down") == "1")
 
         try container.ip("route", "del", "10.70.0.0/16", "table", "100")
         let error = #expect(throws: CNIError.self) { try verifier.verifyRoutes("eth0", in: result) }

@@ -78,7 +78,7 @@ struct LinkTests {
         let nl = try NetlinkSocket(in: test.namespace)
         let sysctl = SysctlInNamespace(test.namespace)
         let lo = try #require(try nl.link(named: "lo"))
-        let read = { (name: String) throws(CNIError) -> String? in try test.namespace.run { () throws(CNIError) in try? Sysctl.read(name) } }
+        let read = test.sysctl
         #expect(try read("net/ipv4/conf/lo/arp_notify") == "0")
         try nl.setIPv4Conf(.arpNotify, 1, of: lo)
         #expect(try read("net/ipv4/conf/lo/arp_notify") == "1")

@@ -61,13 +61,13 @@ struct NamespaceTests {
         let test = try TestNamespace()
         let sysctl = SysctlInNamespace(test.namespace)
         #expect(try sysctl.set("net.ipv4.ip_forward", "1"))
-        #expect(try test.namespace.run { () throws(CNIError) in try? Sysctl.read("net.ipv4.ip_forward") } == "1")
+        #expect(try test.sysctl("net.ipv4.ip_forward") == "1")
         #expect(try sysctl.set("net/ipv6/conf/swcni-nope/disable_ipv6", "0") == false)
         // Through the directory it keeps open for net/ipv6: still this namespace's entries, written.
         #expect(try sysctl.set("net/ipv6/conf/lo/accept_dad", "0"))
-        #expect(try test.namespace.run { () throws(CNIError) in try? Sysctl.read("net/ipv6/conf/lo/accept_dad") } == "0")
+        #expect(try test.sysctl("net/ipv6/conf/lo/accept_dad") == "0")
         #expect(try sysctl.set("net/ipv6/conf/lo/accept_dad", "1"))
-        #expect(try test.namespace.run { () throws(CNIError) in try? Sysctl.read("net/ipv6/conf/lo/accept_dad") } == "1")
+        #expect(try test.sysctl("net/ipv6/conf/lo/accept_dad") == "1")
     }
 }
 

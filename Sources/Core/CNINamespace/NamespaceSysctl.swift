@@ -45,14 +45,14 @@ public final class SysctlInNamespace: NamespaceSysctl {
 
     /// Where `name` is: under its family's directory when it has one, else by absolute path. Called inside the namespace.
     private func entry(_ name: String) throws(SystemError) -> Sysctl.Entry {
-        let path = String(Sysctl.path(name).dropFirst("/proc/sys/".count))
-        for prefix in ["net/ipv4", "net/ipv6"] where path.hasPrefix(prefix + "/") {
+        let path = Sysctl.path(name)
+        for prefix in ["/proc/sys/net/ipv4", "/proc/sys/net/ipv6"] where path.hasPrefix(prefix + "/") {
             let directory: FileDescriptor
             if let open = directories[prefix] {
                 directory = open
             } else {
                 do {
-                    directory = try FileDescriptor(open: "/proc/sys/" + prefix, flags: O_RDONLY | O_DIRECTORY)
+                    directory = try FileDescriptor(open: prefix, flags: O_RDONLY | O_DIRECTORY)
                 } catch where error.errno == ENOENT {
                     break   // no IPv6 in this kernel: the entry is missing, as the plain path will find
                 }
@@ -60,6 +60,6 @@ public final class SysctlInNamespace: NamespaceSysctl {
             }
             return Sysctl.Entry(directory: directory, relative: String(path.dropFirst(prefix.count + 1)))
         }
-        return Sysctl.Entry(directory: nil, relative: "/proc/sys/" + path)
+        return Sysctl.Entry(directory: nil, relative: path)
     }
 }

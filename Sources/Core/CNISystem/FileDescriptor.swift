@@ -13,10 +13,11 @@ public final class FileDescriptor {
         rawValue = try syscall("open \(path)") { Glibc.open(path, flags | O_CLOEXEC, mode) }
     }
 
-    /// openat(2) of `relative` under the directory `directory`, retrying on EINTR; O_CLOEXEC is always added.
-    public init(openAt directory: FileDescriptor, _ relative: String, flags: Int32, mode: UInt32 = 0o600) throws(SystemError) {
-        path = directory.path + "/" + relative
-        let dirfd = directory.rawValue
+    /// openat(2) of `relative` under the directory `directory` (nil: as open(2) would), retrying on EINTR;
+    /// O_CLOEXEC is always added.
+    public init(openAt directory: FileDescriptor?, _ relative: String, flags: Int32, mode: UInt32 = 0o600) throws(SystemError) {
+        path = directory.map { $0.path + "/" + relative } ?? relative
+        let dirfd = directory?.rawValue ?? AT_FDCWD
         rawValue = try syscall("open \(path)") { Glibc.openat(dirfd, relative, flags | O_CLOEXEC, mode) }
     }
 

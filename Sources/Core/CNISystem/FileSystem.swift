@@ -3,10 +3,10 @@ import Glibc
 internal import CCNIShims
 
 public enum FileSystem {
-    /// Reads a whole file; `nil` when it does not exist.
-    public static func read(_ path: String) throws(SystemError) -> [UInt8]? {
+    /// Reads a whole file (relative to `directory` when given); `nil` when it does not exist.
+    public static func read(_ path: String, in directory: FileDescriptor? = nil) throws(SystemError) -> [UInt8]? {
         do {
-            return try FileDescriptor(open: path, flags: O_RDONLY).readAll()
+            return try FileDescriptor(openAt: directory, path, flags: O_RDONLY).readAll()
         } catch where error.errno == ENOENT {
             return nil
         }

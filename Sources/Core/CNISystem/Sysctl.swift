@@ -14,27 +14,18 @@ public enum Sysctl {
 
     /// One /proc/sys entry, by absolute path (`directory` nil) or relative to an open directory.
     public struct Entry {
-        public let directory: FileDescriptor?
-        public let relative: String
+        let directory: FileDescriptor?
+        let relative: String
 
         public init(directory: FileDescriptor?, relative: String) { self.directory = directory; self.relative = relative }
 
-        func open(_ flags: Int32) throws(SystemError) -> FileDescriptor {
-            if let directory { return try FileDescriptor(openAt: directory, relative, flags: flags) }
-            return try FileDescriptor(open: relative, flags: flags)
-        }
-
         /// The entry's value without surrounding whitespace; nil when it does not exist.
         public func read() throws(SystemError) -> String? {
-            do {
-                return String(decoding: try open(O_RDONLY).readAll(), as: UTF8.self).trimmingWhitespace()
-            } catch where error.errno == ENOENT {
-                return nil
-            }
+            try FileSystem.read(relative, in: directory).map { String(decoding: $0, as: UTF8.self).trimmingWhitespace() }
         }
 
         public func write(_ value: String) throws(SystemError) {
-            try open(O_WRONLY | O_TRUNC).writeAll(Array(value.utf8))
+            try FileDescriptor(openAt: directory, relative, flags: O_WRONLY | O_TRUNC).writeAll(Array(value.utf8))
         }
     }
 }

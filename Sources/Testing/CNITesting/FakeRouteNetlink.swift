@@ -87,9 +87,7 @@ public final class FakeRouteNetlink: RouteNetlink {
 
     public func setIPv4Conf(_ conf: IPv4DeviceConf, _ value: Int, of link: Link) throws(CNIError) {
         try record("setIPv4Conf", "\(link.name) \(conf.name)=\(value)")
-        guard linkTable.contains(where: { $0.index == link.index }) else {
-            throw CNIError(.systemFailure, "setting net.ipv4.conf.\(link.name).\(conf.name): no such link")
-        }
+        try update(link, "setting net.ipv4.conf.\(link.name).\(conf.name)") { _ in }
         ipv4ConfTable[link.name, default: [:]][conf] = value
     }
 
@@ -110,9 +108,7 @@ public final class FakeRouteNetlink: RouteNetlink {
 
     public func setIPv6AddressGeneration(_ mode: IPv6AddressGeneration, of link: Link) throws(CNIError) {
         try record("setIPv6AddressGeneration", "\(link.name) \(mode)")
-        guard linkTable.contains(where: { $0.index == link.index }) else {
-            throw CNIError(.systemFailure, "setting addrgenmode \(mode) on \(link.name): No such device")
-        }
+        try update(link, "setting addrgenmode \(mode) on \(link.name)") { _ in }
         addressGenerationTable[link.name] = mode
     }
 

@@ -37,6 +37,11 @@ public final class TestNamespace {
         try Self.ip(["-n", name] + arguments)
     }
 
+    /// A /proc/sys entry of this namespace (`Sysctl.read` inside it); nil when it is missing or unreadable.
+    public func sysctl(_ name: String) throws(CNIError) -> String? {
+        try namespace.run { () throws(CNIError) in try? Sysctl.read(name) }
+    }
+
     /// Makes the namespace a dead end for routing (`ip route add unreachable default`, v4 and v6), so
     /// nothing a test sends can leave it.
     public func addUnreachableDefaultRoutes() throws {
