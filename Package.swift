@@ -48,7 +48,7 @@ let package = Package(
                 dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNINamespace", "CNINetlink", "CNIIPAM", "CNISystem"],
                 path: "Sources/Plugins/main/Macvlan", exclude: ["README.md"]),
         .target(name: "PortmapPlugin",
-                dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNISystem", "CNINamespace", "CNINetlink", "CNIFirewall"],
+                dependencies: ["CNIPlugin", "CNISpec", "CNIJSON", "CNISystem", "CNINetlink", "CNIFirewall"],
                 path: "Sources/Plugins/meta/Portmap", exclude: ["README.md"]),
 
         // Executables, named exactly as their CNI type.

@@ -256,7 +256,7 @@ kernel_has_vlan_filtering() {
     local mac ll expected
     mac="$(ip -n "$POD_NS" -j link show eth0 | jq -r '.[0].address')"
     # fe80:: + the MAC with the universal/local bit flipped and ff:fe in the middle (what addrgenmode eui64 makes)
-    expected="$(python3 -c 'import sys,ipaddress; b=bytes.fromhex(sys.argv[1].replace(":","")); print(ipaddress.IPv6Address(b"\xfe\x80"+b"\0"*6+bytes([b[0]^2])+b[1:3]+b"\xff\xfe"+b[3:])) ' "$mac")"
+    expected="$("$SPEC_PYTHON" -c 'import sys,ipaddress; b=bytes.fromhex(sys.argv[1].replace(":","")); print(ipaddress.IPv6Address(b"\xfe\x80"+b"\0"*6+bytes([b[0]^2])+b[1:3]+b"\xff\xfe"+b[3:])) ' "$mac")"
     ll="$(ip -n "$POD_NS" -j -6 addr show dev eth0 | jq -c '[.[0].addr_info[] | {local, prefixlen, scope, tentative: (.tentative // false)}]')"
     assert_equal "$ll" "[{\"local\":\"$expected\",\"prefixlen\":64,\"scope\":\"link\",\"tentative\":false}]" "eth0's IPv6 addresses"
     ip -n "$POD_NS" -6 route show dev eth0 | grep -q '^fe80::/64' || fail "no fe80::/64 route on eth0: $(ip -n "$POD_NS" -6 route show dev eth0)"

@@ -38,7 +38,7 @@ public struct IptablesNftMasquerade: Sendable {
             out.append(rule(f, rules.chain, IptablesNftExpression.address(subnet, destination: true, negated: false)
                 + [.comment(comment), .counter, .accept]))
         }
-        out.append(rule(f, rules.chain, IptablesNftExpression.address(plan.multicast, destination: true, negated: true)
+        out.append(rule(f, rules.chain, IptablesNftExpression.address(MasqueradeRules.multicast(family), destination: true, negated: true)
             + [.comment(comment), .counter, .masquerade(family)]))
         for host in plan.sources {
             out.append(rule(f, "POSTROUTING", IptablesNftExpression.address(host, destination: false, negated: false)
@@ -79,21 +79,16 @@ enum IptablesNftExpression {
     static func address(_ net: IPNetwork, destination: Bool, negated: Bool) -> [IptablesNftExpression] {
         let v4 = net.family == .v4
         let offset: UInt32 = v4 ? (destination ? 16 : 12) : (destination ? 24 : 8)
-        let size = v4 ? 4 : 16
-        let mask = (0..<size).map { i -> UInt8 in
-            let bits = max(0, min(8, net.prefixLength - 8 * i))
-            return bits == 0 ? 0 : UInt8(truncatingIfNeeded: 0xff << (8 - bits))
-        }
-        let data = zip(net.address.bytes, mask).map { $0 & $1 }
-        if mask.allSatisfy({ $0 == 0xff || $0 == 0 }) {
-            let whole = mask.prefix { $0 == 0xff }.count
+        let mask = net.maskAddress.bytes, data = net.network.bytes
+        if net.prefixLength % 8 == 0 {
+            let whole = net.prefixLength / 8
             return [.payload(offset: offset, length: UInt32(whole)), .compare(equal: !negated, data: Array(data.prefix(whole)))]
         }
-        return [.payload(offset: offset, length: UInt32(size)), .bitwise(mask: mask), .compare(equal: !negated, data: data)]
+        return [.payload(offset: offset, length: UInt32(mask.count)), .bitwise(mask: mask), .compare(equal: !negated, data: data)]
     }
 
     func encode(into e: inout NetlinkAttributes) {
-        let register1 = UInt32(1), verdictRegister = UInt32(0)
+        let register1 = UInt32(1)
         switch self {
         case let .payload(offset, length):
             e.put(NftABI.exprName, string: "payload")
@@ -131,9 +126,9 @@ enum IptablesNftExpression {
                 d.put(NftABI.counterPackets, bigEndian: UInt64(0))
             }
         case .accept:
-            Self.immediate(&e, verdictRegister) { $0.put(NftABI.verdictCode, bigEndian: NftABI.accept) }
+            Self.immediate(&e) { $0.put(NftABI.verdictCode, bigEndian: NftABI.accept) }
         case let .jump(chain):
-            Self.immediate(&e, verdictRegister) { v in
+            Self.immediate(&e) { v in
                 v.put(NftABI.verdictCode, bigEndian: UInt32(bitPattern: NftABI.jump))
                 v.put(NftABI.verdictChain, string: chain)
             }
@@ -154,10 +149,11 @@ enum IptablesNftExpression {
         }
     }
 
-    private static func immediate(_ e: inout NetlinkAttributes, _ register: UInt32, _ verdict: (inout NetlinkAttributes) -> Void) {
+    /// A verdict, which an immediate always puts in register 0 (NFT_REG_VERDICT).
+    private static func immediate(_ e: inout NetlinkAttributes, _ verdict: (inout NetlinkAttributes) -> Void) {
         e.put(NftABI.exprName, string: "immediate")
         e.nest(NftABI.exprData) { d in
-            d.put(NftABI.immediateDreg, bigEndian: register)
+            d.put(NftABI.immediateDreg, bigEndian: UInt32(0))
             d.nest(NftABI.immediateData) { $0.nest(NftABI.dataVerdict, verdict) }
         }
     }

@@ -24,16 +24,14 @@ public struct MasqueradeRules: Sendable {
     /// the family has no address. Both the batch and the in-process writer follow it.
     struct Plan {
         var accepted: [IPNetwork]
-        var multicast: IPNetwork
         var sources: [IPNetwork]
     }
 
     func plan(_ family: IPFamily) -> Plan? {
         let own = addresses.filter { $0.family == family }
         guard !own.isEmpty else { return nil }
-        var seen: Set<String> = []
-        return Plan(accepted: own.map(\.masked).filter { seen.insert($0.description).inserted },
-                    multicast: Self.multicast(family),
+        var seen: Set<IPNetwork> = []
+        return Plan(accepted: own.map(\.masked).filter { seen.insert($0).inserted },
                     sources: own.map { IPNetwork(address: $0.address, prefixLength: family.bits) })
     }
 
@@ -44,7 +42,7 @@ public struct MasqueradeRules: Sendable {
         guard let plan = plan(family) else { return nil }
         var lines = ["*nat", ":\(chain) - [0:0]"]
         lines += plan.accepted.map { "-A \(chain) -d \($0) \(comment()) -j ACCEPT" }
-        lines.append("-A \(chain) ! -d \(plan.multicast) \(comment()) -j MASQUERADE")
+        lines.append("-A \(chain) ! -d \(Self.multicast(family)) \(comment()) -j MASQUERADE")
         let existing = Set(current.rules(in: "POSTROUTING", jumpingTo: chain).compactMap(Self.source))
         for host in plan.sources where !existing.contains(host.address) {
             lines.append("-A POSTROUTING -s \(host) \(comment()) -j \(chain)")

@@ -2,8 +2,6 @@
 // ADD's conflict check need neither iptables-save nor an iptables-restore that matches rules by text.
 import CNIFirewall
 import CNISpec
-import CNISystem
-import Glibc
 
 /// One rule of an iptables-nft chain as read over nfnetlink: its handle, where it jumps, and what this
 /// backend needs to recognise the reference's portmap rules (`-p tcp -m comment --comment … -m multiport
@@ -58,7 +56,6 @@ public struct SystemIptablesKernel: IptablesKernel {
     public init(environment: [String: String] = ["PATH": SystemIptables.searchPath]) {
         iptables = SystemIptables(environment: environment)
     }
-
 
     public func available(_ family: IPFamily) -> Bool { iptables.isNftVariant(family) }
 
