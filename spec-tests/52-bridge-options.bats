@@ -50,6 +50,24 @@ port_info() {
     assert_no_leases
 }
 
+@test "host with no bridge yet, IPAM config host-local rejects: error naming the range, host unchanged (reference 1.1.1 leaves the bridge and the veth)" {
+    snapshot_host
+    cni bridge ADD "$(br_config 1.0.0 '[[{"subnet":"10.250.0.0/24","rangeStart":"10.251.0.2"}]]')"
+    assert_cni_error_any
+    jq -e '(.msg + " " + (.details // "")) | test("10.251.0.2")' <<<"$output" >/dev/null \
+        || fail "the error does not name the bad rangeStart"
+    assert_host_unchanged
+}
+
+@test "host with no bridge yet, ipam.type names no plugin in CNI_PATH: error naming it, host unchanged (reference 1.1.1 leaves the bridge and the veth)" {
+    snapshot_host
+    cni bridge ADD "$(br_config 1.0.0 "$V4_RANGES" '' '{"type": "no-such-ipam"}')"
+    assert_cni_error_any
+    jq -e '(.msg + " " + (.details // "")) | test("no-such-ipam")' <<<"$output" >/dev/null \
+        || fail "the error does not name the missing plugin"
+    assert_host_unchanged
+}
+
 @test "STATUS (1.1.0): success with no bridge yet and with a healthy one (needs spec 1.1.0)" {
     require_spec 1.1.0 bridge
     local conf

@@ -62,12 +62,47 @@ let faults: [Fault] = [
     /// IPAM runs beside the bridge and veth setup, so its failure has to undo them.
     @Test func ipamFailureUndoesTheVethAndStillCallsDEL() throws {
         let h = BridgeHarness()
+        h.host.seedLink("br-test", kind: "bridge", up: true)
         h.ipam.failures["ADD"] = CNIError(.addressesExhausted, "no addresses left in 10.22.0.0/16")
         let error = try reportedError(h.run("ADD", netconf(["ipMasq": true])))
         #expect(error.code == 101 && error.msg.contains("no addresses left"))
         #expect(h.ipam.verbs == ["ADD", "DEL"], "the spec asks for a delegate DEL after a failed ADD")
         #expect(h.container.linkNamed("eth0") == nil && h.hostVeths.isEmpty)
         #expect(h.iptables.calls.isEmpty)
+    }
+
+    /// On a host without the bridge yet, IPAM answers before the bridge is created: a bad IPAM config
+    /// leaves no bridge behind.
+    @Test func ipamFailureOnAHostWithoutTheBridgeCreatesNothing() throws {
+        let h = BridgeHarness()
+        h.ipam.failures["ADD"] = CNIError(.invalidNetworkConfig, "invalid range")
+        let error = try reportedError(h.run("ADD", netconf(["ipMasq": true, "isGateway": true])))
+        #expect(error.code == 7 && error.msg.contains("invalid range"))
+        #expect(h.host.linkNamed("br-test") == nil, "bridge left behind")
+        #expect(!h.host.calls.contains { $0.hasPrefix("createBridge") }, "\(h.host.calls)")
+        #expect(!h.container.calls.contains { $0.hasPrefix("createVeth") })
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
+    }
+
+    /// A bridge this ADD created is deleted again when setting it up fails (here VLAN filtering).
+    @Test func bridgeCreatedByAFailedSetupIsDeleted() throws {
+        let h = BridgeHarness()
+        h.host.failures["setVlanFiltering"] = CNIError(.systemFailure, "setting vlan_filtering 1 on br-test: Operation not supported")
+        let error = try reportedError(h.run("ADD", netconf(["vlan": 10])))
+        #expect(error.code == 100 && error.msg.contains("CONFIG_BRIDGE_VLAN_FILTERING"), "\(error)")
+        #expect(h.host.calls.contains { $0.hasPrefix("createBridge") })
+        #expect(h.host.linkNamed("br-test") == nil, "bridge left behind")
+        #expect(h.container.linkNamed("eth0") == nil && h.hostVeths.isEmpty)
+        #expect(h.ipam.verbs == ["ADD", "DEL"])
+    }
+
+    /// An existing bridge is never deleted, whatever fails.
+    @Test func existingBridgeSurvivesAFailedSetup() throws {
+        let h = BridgeHarness()
+        h.host.seedLink("br-test", kind: "bridge", up: true)
+        h.host.failures["setVlanFiltering"] = CNIError(.systemFailure, "setting vlan_filtering 1 on br-test: Operation not supported")
+        _ = try reportedError(h.run("ADD", netconf(["vlan": 10])))
+        #expect(h.host.linkNamed("br-test") != nil)
     }
 
     @Test func existingContainerInterfaceIsAnErrorAndIsNotDeleted() throws {

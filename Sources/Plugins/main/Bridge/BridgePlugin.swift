@@ -27,7 +27,8 @@ public struct BridgePlugin: Plugin {
 
         // Both checked before IPAM runs: a failing ADD must not cost an allocation, and a repeated ADD
         // must not touch the existing lease. (The bridge is checked again under its lock.)
-        if let error = HostBridge.notABridge(try host.link(named: config.bridge)) { throw error }
+        let existingBridge = try host.link(named: config.bridge)
+        if let error = HostBridge.notABridge(existingBridge) { throw error }
         if try container.link(named: request.ifName) != nil {
             throw CNIError(.alreadyExists, "container interface \(request.ifName) already exists in \(request.netns)")
         }
@@ -41,6 +42,9 @@ public struct BridgePlugin: Plugin {
         // config names; the rules themselves wait for the addresses.
         let masqueradeBackend = config.ipMasq && !config.isL2
             ? deps.preparedMasquerade(config.ipMasqBackend, BridgeConfig.expectedFamilies(request)) : nil
+        // No bridge yet (the host's first pod): IPAM answers first, so that a bad IPAM config or a missing
+        // IPAM plugin leaves the host as it was instead of with a new bridge.
+        if existingBridge == nil { _ = try allocation?.result() }
         let hostBridge = HostBridge(netlink: host, sysctl: deps.hostSysctl, config: config, lockDirectory: deps.lockDirectory)
         let bridge = try hostBridge.locked { () throws(CNIError) in try hostBridge.ensure() }
         StepTiming.mark("bridge ready")

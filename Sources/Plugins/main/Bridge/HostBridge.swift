@@ -29,18 +29,25 @@ struct HostBridge {
         return CNIError(code, "link \(link.name) already exists but is not a bridge (kind \(link.kind ?? "none"))")
     }
 
-    /// The bridge, created if missing: promiscuity, vlan_filtering, accept_ra=0, up, MAC pinned.
+    /// The bridge, created if missing: promiscuity, vlan_filtering, accept_ra=0, up, MAC pinned. A bridge
+    /// created here is deleted again when setting it up fails (no other ADD has seen it: they wait for
+    /// the lock, then look again).
     func ensure() throws(CNIError) -> Link {
-        var bridge: Link
         let existing = try netlink.link(named: config.bridge)
         if let error = Self.notABridge(existing) { throw error }
-        if let existing {
-            bridge = existing
-        } else {
-            bridge = try netlink.createBridge(BridgeOptions(name: config.bridge, mtu: config.mtu))
+        if let existing { return try configure(existing, created: false) }
+        let bridge = try netlink.createBridge(BridgeOptions(name: config.bridge, mtu: config.mtu))
+        do {
             // Pin the MAC: a bridge without a set address takes the lowest of its ports' and changes with them.
             if let mac = bridge.mac { try netlink.setMAC(mac, of: bridge) }
+            return try configure(bridge, created: true)
+        } catch {
+            _ = try? netlink.deleteLink(bridge)
+            throw error
         }
+    }
+
+    private func configure(_ bridge: Link, created: Bool) throws(CNIError) -> Link {
         if config.promiscMode { try netlink.setPromiscuous(true, of: bridge) }
         if config.usesVlans {
             do { try netlink.setVlanFiltering(true, of: bridge) } catch {
@@ -51,7 +58,7 @@ struct HostBridge {
         // with 1000 namespaces on the machine.
         if (try? netlink.ipv6Conf(.acceptRA, of: bridge)) != 0 { _ = try sysctl.set("net/ipv6/conf/\(config.bridge)/accept_ra", "0") }
         // An existing bridge that is up is returned as read; anything created or changed is read again.
-        if existing != nil && bridge.isUp && !config.promiscMode && !config.usesVlans { return bridge }
+        if !created && bridge.isUp && !config.promiscMode && !config.usesVlans { return bridge }
         if !bridge.isUp { try netlink.setUp(bridge) }
         return try netlink.requireLink(named: config.bridge)
     }
