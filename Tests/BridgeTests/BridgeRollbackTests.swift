@@ -12,6 +12,8 @@ struct Fault: Sendable, CustomTestStringConvertible {
 }
 
 private let boom = CNIError(.systemFailure, "injected failure")
+/// What setting vlan_filtering answers on a kernel without bridge VLAN filtering.
+private let noVlanFiltering = CNIError(.systemFailure, "setting vlan_filtering 1 on br-test: Operation not supported")
 
 let faults: [Fault] = [
     Fault(step: "veth creation") { $0.container.failures["createVeth"] = boom },
@@ -87,7 +89,7 @@ let faults: [Fault] = [
     /// A bridge this ADD created is deleted again when setting it up fails (here VLAN filtering).
     @Test func bridgeCreatedByAFailedSetupIsDeleted() throws {
         let h = BridgeHarness()
-        h.host.failures["setVlanFiltering"] = CNIError(.systemFailure, "setting vlan_filtering 1 on br-test: Operation not supported")
+        h.host.failures["setVlanFiltering"] = noVlanFiltering
         let error = try reportedError(h.run("ADD", netconf(["vlan": 10])))
         #expect(error.code == 100 && error.msg.contains("CONFIG_BRIDGE_VLAN_FILTERING"), "\(error)")
         #expect(h.host.calls.contains { $0.hasPrefix("createBridge") })
@@ -100,7 +102,7 @@ let faults: [Fault] = [
     @Test func existingBridgeSurvivesAFailedSetup() throws {
         let h = BridgeHarness()
         h.host.seedLink("br-test", kind: "bridge", up: true)
-        h.host.failures["setVlanFiltering"] = CNIError(.systemFailure, "setting vlan_filtering 1 on br-test: Operation not supported")
+        h.host.failures["setVlanFiltering"] = noVlanFiltering
         _ = try reportedError(h.run("ADD", netconf(["vlan": 10])))
         #expect(h.host.linkNamed("br-test") != nil)
     }

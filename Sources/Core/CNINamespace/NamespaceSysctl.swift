@@ -21,7 +21,7 @@ public protocol NamespaceSysctl: AnyObject {
 /// more than the lookup there, and ~1 ms faster at 500.) Not for concurrent use.
 public final class SysctlInNamespace: NamespaceSysctl {
     public let namespace: NetworkNamespace?
-    /// "net/ipv4" / "net/ipv6" → its directory in `namespace`, opened from inside it.
+    /// "/proc/sys/net/ipv4" / "/proc/sys/net/ipv6" → that directory in `namespace`, opened from inside it.
     private var directories: [String: FileDescriptor] = [:]
 
     public init(_ namespace: NetworkNamespace?) { self.namespace = namespace }

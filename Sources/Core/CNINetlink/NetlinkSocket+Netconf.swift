@@ -26,21 +26,23 @@ extension NetlinkSocket {
     /// `sysctl net.ipv4.conf.NAME.<conf>` from the link's IFLA_AF_SPEC / AF_INET / IFLA_INET_CONF (u32 values
     /// numbered from 1, as IPV4_DEVCONF_*); nil when the link is gone or has no IPv4 settings.
     public func ipv4Conf(_ conf: IPv4DeviceConf, of link: Link) throws(CNIError) -> Int? {
-        try afSpecAttribute(AF_INET, Int32(IFLA_INET_CONF), of: link, "reading net.ipv4.conf.\(link.name).\(conf.name)") { values in
-            let slot = Int(conf.id) - 1
-            guard slot >= 0, slot < Int(nla_len(values)) / 4 else { return nil }
-            return Int(nla_data(values).load(fromByteOffset: slot * 4, as: Int32.self))
+        try afSpecAttribute(AF_INET, Int32(IFLA_INET_CONF), of: link, "reading net.ipv4.conf.\(link.name).\(conf.name)") {
+            Self.devconf($0, slot: Int(conf.id) - 1)
         }
     }
 
     /// `sysctl net.ipv6.conf.NAME.<conf>` from the link's IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_CONF; nil when the
     /// link is gone or has no IPv6 settings (IPv6 disabled).
     public func ipv6Conf(_ conf: IPv6DeviceConf, of link: Link) throws(CNIError) -> Int? {
-        try afSpecAttribute(AF_INET6, Int32(IFLA_INET6_CONF), of: link, "reading net.ipv6.conf.\(link.name).\(conf.name)") { values in
-            let count = Int(nla_len(values)) / 4
-            guard conf.index < count else { return nil }
-            return Int(nla_data(values).load(fromByteOffset: conf.index * 4, as: Int32.self))
+        try afSpecAttribute(AF_INET6, Int32(IFLA_INET6_CONF), of: link, "reading net.ipv6.conf.\(link.name).\(conf.name)") {
+            Self.devconf($0, slot: conf.index)
         }
+    }
+
+    /// Value `slot` (from 0) of an IFLA_INET_CONF / IFLA_INET6_CONF array of 32-bit settings; nil past its end.
+    private static func devconf(_ values: UnsafeMutablePointer<nlattr>, slot: Int) -> Int? {
+        guard slot >= 0, slot < Int(nla_len(values)) / 4 else { return nil }
+        return Int(nla_data(values).load(fromByteOffset: slot * 4, as: Int32.self))
     }
 
     /// The link's `addrgenmode` (`ip -d link show`), from its IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_ADDR_GEN_MODE;
